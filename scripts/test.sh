@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Installs the dependencies, builds meshid with AddressSanitizer and
+# UndefinedBehaviorSanitizer, and runs every unit and integration test through CTest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+./scripts/install-deps.sh
+cmake --preset asan
+cmake --build --preset asan
+ctest --preset asan "$@"

@@ -1,0 +1,65 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <sys/types.h>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "meshid/base/secret.h"
+
+namespace meshid::base {
+
+// kDefaultMaxFileBytes bounds what ReadFile accepts unless told otherwise: certificate,
+// key and bundle files are kilobytes, and a Kubernetes Secret is at most 1 MiB.
+inline constexpr size_t kDefaultMaxFileBytes = 1024 * 1024;
+
+// ReadFile returns the contents of the regular file at `path`. Errors name the path and say
+// what is wrong: NotFound when it does not exist, InvalidArgument when it is a directory or
+// larger than `max_bytes`, PermissionDenied when it cannot be read.
+absl::StatusOr<std::string> ReadFile(const std::string& path,
+                                     size_t max_bytes = kDefaultMaxFileBytes);
+
+// ReadSecretFile is ReadFile for files holding secrets (keys, passphrases); the buffer is
+// wiped when the result is destroyed.
+absl::StatusOr<SecretString> ReadSecretFile(const std::string& path,
+                                            size_t max_bytes = kDefaultMaxFileBytes);
+
+// PathExists reports whether anything (file, directory, link) exists at `path`.
+bool PathExists(const std::string& path);
+bool IsDirectory(const std::string& path);
+
+// StagedFiles writes a set of files all-or-nothing. Add() only records what to write;
+// Commit() creates missing parent directories (0700 when they will hold a file of mode 0600,
+// else 0755), writes every file to a temporary name beside its target, flushes it, and then
+// renames each into place. If anything fails before the renames, every temporary file and
+// every directory Commit created is removed, so a failed command leaves nothing behind.
+class StagedFiles {
+ public:
+  StagedFiles() = default;
+  StagedFiles(const StagedFiles&) = delete;
+  StagedFiles& operator=(const StagedFiles&) = delete;
+
+  void Add(std::string path, absl::string_view content, mode_t mode);
+  void AddSecret(std::string path, SecretString content);
+
+  // CheckNoneExist fails with AlreadyExists naming the first target that already exists.
+  absl::Status CheckNoneExist() const;
+
+  absl::Status Commit();
+
+  // paths lists the targets in the order they were added.
+  std::vector<std::string> paths() const;
+
+ private:
+  struct Entry {
+    std::string path;
+    SecretString content;
+    mode_t mode;
+  };
+  std::vector<Entry> entries_;
+};
+
+}  // namespace meshid::base

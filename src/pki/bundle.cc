@@ -1,0 +1,177 @@
+#include "meshid/pki/bundle.h"
+
+#include <algorithm>
+
+#include <openssl/core_names.h>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "meshid/pki/openssl_error.h"
+#include "nlohmann/json.hpp"
+#include "ossl_util.h"
+
+namespace meshid::pki {
+namespace {
+
+using json = nlohmann::json;
+
+constexpr absl::string_view kX509Use = "x509-svid";
+constexpr absl::string_view kJwtUse = "jwt-svid";
+
+// BignumParam returns a key parameter as big-endian bytes, left-padded to `width` bytes.
+std::string BignumParam(const EVP_PKEY* key, const char* name, int width) {
+  BIGNUM* bn = nullptr;
+  if (EVP_PKEY_get_bn_param(key, name, &bn) != 1) {
+    ClearOpenSslErrors();
+    return "";
+  }
+  internal::BignumPtr owned(bn);
+  int len = std::max(width, BN_num_bytes(bn));
+  std::string out(static_cast<size_t>(len), '\0');
+  BN_bn2binpad(bn, reinterpret_cast<unsigned char*>(out.data()), len);
+  return out;
+}
+
+std::string Base64Url(absl::string_view bytes) { return absl::WebSafeBase64Escape(bytes); }
+
+// X509Jwk renders one X.509 authority as a JWK with the SPIFFE "x509-svid" use.
+json X509Jwk(const Certificate& cert) {
+  json jwk;
+  PublicKey key = cert.public_key();
+  PublicKeyInfo info = key.info();
+  if (info.algorithm == "EC") {
+    int width = (info.bits + 7) / 8;
+    jwk["kty"] = "EC";
+    jwk["crv"] = info.curve;
+    jwk["x"] = Base64Url(BignumParam(key.get0(), OSSL_PKEY_PARAM_EC_PUB_X, width));
+    jwk["y"] = Base64Url(BignumParam(key.get0(), OSSL_PKEY_PARAM_EC_PUB_Y, width));
+  } else if (info.algorithm == "RSA") {
+    jwk["kty"] = "RSA";
+    jwk["n"] = Base64Url(BignumParam(key.get0(), OSSL_PKEY_PARAM_RSA_N, 0));
+    jwk["e"] = Base64Url(BignumParam(key.get0(), OSSL_PKEY_PARAM_RSA_E, 0));
+  } else {
+    jwk["kty"] = "OKP";
+    jwk["crv"] = info.algorithm == "ED25519" ? "Ed25519" : info.algorithm;
+  }
+  jwk["use"] = kX509Use;
+  jwk["x5c"] = json::array({absl::Base64Escape(cert.ToDer())});
+  return jwk;
+}
+
+absl::Status KeyError(size_t index, absl::string_view what) {
+  return absl::InvalidArgumentError(absl::StrCat("SPIFFE bundle keys[", index, "]: ", what));
+}
+
+absl::StatusOr<Certificate> ParseX509Jwk(const json& jwk, size_t index) {
+  auto x5c = jwk.find("x5c");
+  if (x5c == jwk.end() || !x5c->is_array() || x5c->size() != 1 || !(*x5c)[0].is_string()) {
+    return KeyError(index, "an x509-svid key needs \"x5c\" with exactly one certificate");
+  }
+  std::string der;
+  if (!absl::Base64Unescape((*x5c)[0].get<std::string>(), &der)) {
+    return KeyError(index, "\"x5c\"[0] is not valid base64");
+  }
+  absl::StatusOr<Certificate> cert = Certificate::FromDer(der);
+  if (!cert.ok()) return KeyError(index, absl::StrCat("\"x5c\"[0]: ", cert.status().message()));
+  auto kty = jwk.find("kty");
+  if (kty == jwk.end() || !kty->is_string()) return KeyError(index, "\"kty\" is missing");
+  std::string algorithm = cert->public_key().info().algorithm;
+  std::string expected = algorithm == "EC" || algorithm == "RSA" ? algorithm : "OKP";
+  if (kty->get<std::string>() != expected) {
+    return KeyError(index, absl::StrCat("\"kty\" is \"", kty->get<std::string>(),
+                                        "\" but the certificate's key is ", algorithm));
+  }
+  return cert;
+}
+
+}  // namespace
+
+absl::StatusOr<TrustBundle> TrustBundle::FromPem(const TrustDomain& trust_domain,
+                                                 absl::string_view pem) {
+  absl::StatusOr<std::vector<Certificate>> certs = ParseCertificates(pem);
+  if (!certs.ok()) return certs.status();
+  TrustBundle bundle(trust_domain);
+  for (const Certificate& cert : *certs) {
+    bundle.AddX509Authority(cert).IgnoreError();  // a duplicate is harmless
+  }
+  return bundle;
+}
+
+absl::StatusOr<TrustBundle> TrustBundle::FromSpiffeJson(const TrustDomain& trust_domain,
+                                                        absl::string_view text) {
+  json doc = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded()) return absl::InvalidArgumentError("SPIFFE bundle: not valid JSON");
+  if (!doc.is_object()) return absl::InvalidArgumentError("SPIFFE bundle: not a JSON object");
+  auto keys = doc.find("keys");
+  if (keys == doc.end() || !keys->is_array()) {
+    return absl::InvalidArgumentError("SPIFFE bundle: \"keys\" must be an array");
+  }
+  TrustBundle bundle(trust_domain);
+  if (auto seq = doc.find("spiffe_sequence"); seq != doc.end()) {
+    if (!seq->is_number_unsigned()) {
+      return absl::InvalidArgumentError(
+          "SPIFFE bundle: \"spiffe_sequence\" must be a non-negative integer");
+    }
+    bundle.sequence_ = seq->get<uint64_t>();
+  }
+  if (auto hint = doc.find("spiffe_refresh_hint"); hint != doc.end()) {
+    if (!hint->is_number_integer() || hint->get<int64_t>() < 0) {
+      return absl::InvalidArgumentError(
+          "SPIFFE bundle: \"spiffe_refresh_hint\" must be a non-negative integer of seconds");
+    }
+    bundle.refresh_hint_ = absl::Seconds(hint->get<int64_t>());
+  }
+  for (size_t i = 0; i < keys->size(); ++i) {
+    const json& jwk = (*keys)[i];
+    if (!jwk.is_object()) return KeyError(i, "not a JSON object");
+    auto use = jwk.find("use");
+    if (use == jwk.end() || !use->is_string()) return KeyError(i, "\"use\" is missing");
+    if (use->get<std::string>() == kX509Use) {
+      absl::StatusOr<Certificate> cert = ParseX509Jwk(jwk, i);
+      if (!cert.ok()) return cert.status();
+      bundle.AddX509Authority(*cert).IgnoreError();
+    } else if (use->get<std::string>() == kJwtUse) {
+      auto kid = jwk.find("kid");
+      if (kid == jwk.end() || !kid->is_string() || kid->get<std::string>().empty()) {
+        return KeyError(i, "a jwt-svid key needs a \"kid\"");
+      }
+      bundle.jwt_authorities_.push_back(jwk.dump());
+    }
+  }
+  return bundle;
+}
+
+std::string TrustBundle::ToPem() const { return pki::ToPem(x509_authorities_); }
+
+std::string TrustBundle::ToSpiffeJson() const {
+  json doc;
+  doc["keys"] = json::array();
+  for (const Certificate& cert : x509_authorities_) doc["keys"].push_back(X509Jwk(cert));
+  for (const std::string& jwk : jwt_authorities_) {
+    doc["keys"].push_back(json::parse(jwk, nullptr, false));
+  }
+  if (refresh_hint_.has_value()) {
+    doc["spiffe_refresh_hint"] = absl::ToInt64Seconds(*refresh_hint_);
+  }
+  doc["spiffe_sequence"] = sequence_;
+  return doc.dump(2) + "\n";
+}
+
+absl::Status TrustBundle::AddX509Authority(const Certificate& cert) {
+  if (std::find(x509_authorities_.begin(), x509_authorities_.end(), cert) !=
+      x509_authorities_.end()) {
+    return absl::AlreadyExistsError(
+        absl::StrCat("the bundle already holds \"", cert.subject(), "\""));
+  }
+  x509_authorities_.push_back(cert);
+  return absl::OkStatus();
+}
+
+bool TrustBundle::RemoveX509Authority(const Certificate& cert) {
+  auto it = std::find(x509_authorities_.begin(), x509_authorities_.end(), cert);
+  if (it == x509_authorities_.end()) return false;
+  x509_authorities_.erase(it);
+  return true;
+}
+
+}  // namespace meshid::pki

@@ -1,0 +1,121 @@
+#include "meshid/pki/bundle.h"
+
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "meshid/testing/fake_clock.h"
+#include "meshid/testing/test_pki.h"
+#include "nlohmann/json.hpp"
+
+namespace meshid::pki {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::kTestEpoch;
+using testing::TestPki;
+
+std::string Message(const absl::Status& s) { return std::string(s.message()); }
+
+TEST(BundleTest, PemRoundTripDeduplicates) {
+  TestPki pki = TestPki::Create(kTestEpoch);
+  std::string pem = pki.root.certificate.ToPem() + pki.root.certificate.ToPem();
+  absl::StatusOr<TrustBundle> bundle = TrustBundle::FromPem(pki.trust_domain, pem);
+  ASSERT_TRUE(bundle.ok()) << bundle.status();
+  EXPECT_EQ(bundle->x509_authorities().size(), 1u);
+  EXPECT_EQ(bundle->ToPem(), pki.root.certificate.ToPem());
+  EXPECT_FALSE(TrustBundle::FromPem(pki.trust_domain, "").ok());
+}
+
+TEST(BundleTest, SpiffeJsonHasTheSpecFields) {
+  TestPki pki = TestPki::Create(kTestEpoch);
+  TrustBundle bundle = pki.Bundle();
+  bundle.set_sequence(7);
+  bundle.set_refresh_hint(absl::Minutes(5));
+  nlohmann::json doc = nlohmann::json::parse(bundle.ToSpiffeJson());
+  EXPECT_EQ(doc["spiffe_sequence"], 7);
+  EXPECT_EQ(doc["spiffe_refresh_hint"], 300);
+  ASSERT_EQ(doc["keys"].size(), 1u);
+  const nlohmann::json& key = doc["keys"][0];
+  EXPECT_EQ(key["use"], "x509-svid");
+  EXPECT_EQ(key["kty"], "EC");
+  EXPECT_EQ(key["crv"], "P-256");
+  EXPECT_EQ(key["x"].get<std::string>().size(), 43u) << "32 bytes, base64url unpadded";
+  EXPECT_EQ(key["y"].get<std::string>().size(), 43u);
+  EXPECT_FALSE(key.contains("kid")) << "x509-svid authorities carry no kid";
+  ASSERT_EQ(key["x5c"].size(), 1u);
+}
+
+TEST(BundleTest, SpiffeJsonRoundTripKeepsEverything) {
+  TestPki pki = TestPki::Create(kTestEpoch);
+  TestPki rsa_pki = TestPki::Create(kTestEpoch);
+  PrivateKey rsa_key = *PrivateKey::Generate(KeyType::kRsa2048);
+  Certificate rsa_root =
+      *IssueRootCa(rsa_key, {pki.trust_domain, "rsa root", absl::Hours(24), {}}, kTestEpoch);
+  TrustBundle bundle = pki.Bundle();
+  ASSERT_TRUE(bundle.AddX509Authority(rsa_root).ok());
+  bundle.set_sequence(42);
+  std::string json = bundle.ToSpiffeJson();
+  nlohmann::json doc = nlohmann::json::parse(json);
+  doc["keys"].push_back({{"use", "jwt-svid"},
+                         {"kty", "EC"},
+                         {"kid", "k1"},
+                         {"crv", "P-256"},
+                         {"x", "AA"},
+                         {"y", "BB"}});
+  doc["keys"].push_back({{"use", "something-new"}, {"kty", "EC"}});
+  absl::StatusOr<TrustBundle> parsed = TrustBundle::FromSpiffeJson(pki.trust_domain, doc.dump());
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  ASSERT_EQ(parsed->x509_authorities().size(), 2u);
+  EXPECT_TRUE(parsed->x509_authorities()[1] == rsa_root);
+  EXPECT_EQ(parsed->sequence(), 42u);
+  EXPECT_EQ(parsed->refresh_hint(), std::nullopt);
+  EXPECT_EQ(parsed->jwt_authorities().size(), 1u) << "unknown uses are ignored";
+  nlohmann::json rsa = nlohmann::json::parse(parsed->ToSpiffeJson())["keys"][1];
+  EXPECT_EQ(rsa["kty"], "RSA");
+  EXPECT_EQ(rsa["e"], "AQAB");
+}
+
+TEST(BundleTest, RejectsMalformedSpiffeJson) {
+  TestPki pki = TestPki::Create(kTestEpoch);
+  std::string x5c = nlohmann::json::parse(pki.Bundle().ToSpiffeJson())["keys"][0]["x5c"][0];
+  struct Case {
+    std::string json;
+    std::string message;
+  } cases[] = {
+      {"", "not valid JSON"},
+      {"{", "not valid JSON"},
+      {"[]", "not a JSON object"},
+      {"{}", "\"keys\" must be an array"},
+      {R"({"keys": [1]})", "keys[0]: not a JSON object"},
+      {R"({"keys": [{"kty": "EC"}]})", "\"use\" is missing"},
+      {R"({"keys": [{"use": "x509-svid", "kty": "EC"}]})", "exactly one certificate"},
+      {R"({"keys": [{"use": "x509-svid", "kty": "EC", "x5c": ["!!"]}]})", "not valid base64"},
+      {R"({"keys": [{"use": "x509-svid", "kty": "EC", "x5c": ["AAAA"]}]})", "\"x5c\"[0]"},
+      {R"({"keys": [{"use": "x509-svid", "kty": "RSA", "x5c": [")" + x5c + R"("]}]})",
+       "\"kty\" is \"RSA\" but the certificate's key is EC"},
+      {R"({"keys": [{"use": "jwt-svid", "kty": "EC"}]})", "needs a \"kid\""},
+      {R"({"keys": [], "spiffe_sequence": -1})", "spiffe_sequence"},
+      {R"({"keys": [], "spiffe_refresh_hint": "5m"})", "spiffe_refresh_hint"},
+  };
+  for (const Case& c : cases) {
+    absl::StatusOr<TrustBundle> bundle = TrustBundle::FromSpiffeJson(pki.trust_domain, c.json);
+    ASSERT_FALSE(bundle.ok()) << c.json;
+    EXPECT_THAT(Message(bundle.status()), HasSubstr(c.message)) << c.json;
+  }
+}
+
+TEST(BundleTest, AddAndRemoveAuthorities) {
+  TestPki a = TestPki::Create(kTestEpoch);
+  TestPki b = TestPki::Create(kTestEpoch);
+  TrustBundle bundle = a.Bundle();
+  EXPECT_EQ(bundle.AddX509Authority(a.root.certificate).code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_TRUE(bundle.AddX509Authority(b.root.certificate).ok());
+  EXPECT_TRUE(bundle.RemoveX509Authority(a.root.certificate));
+  EXPECT_FALSE(bundle.RemoveX509Authority(a.root.certificate));
+  ASSERT_EQ(bundle.x509_authorities().size(), 1u);
+  EXPECT_TRUE(bundle.x509_authorities()[0] == b.root.certificate);
+}
+
+}  // namespace
+}  // namespace meshid::pki

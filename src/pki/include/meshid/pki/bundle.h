@@ -1,0 +1,62 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "meshid/pki/certificate.h"
+#include "meshid/pki/spiffe_id.h"
+
+namespace meshid::pki {
+
+// TrustBundle is the set of X.509 authorities (roots) of one trust domain, with the SPIFFE
+// bundle's sequence number and refresh hint. JWT authorities read from a SPIFFE bundle are
+// kept verbatim so that a bundle read and written again loses nothing.
+class TrustBundle {
+ public:
+  explicit TrustBundle(TrustDomain trust_domain) : trust_domain_(std::move(trust_domain)) {}
+
+  // FromPem reads one or more PEM certificates as the bundle's X.509 authorities.
+  static absl::StatusOr<TrustBundle> FromPem(const TrustDomain& trust_domain,
+                                             absl::string_view pem);
+
+  // FromSpiffeJson reads a SPIFFE bundle (a JWK Set with "spiffe_sequence" and
+  // "spiffe_refresh_hint"). Keys with "use": "x509-svid" must carry exactly one certificate
+  // in "x5c" whose key type matches "kty"; keys with another "use" are kept verbatim when it
+  // is "jwt-svid" and ignored otherwise, as the bundle spec asks.
+  static absl::StatusOr<TrustBundle> FromSpiffeJson(const TrustDomain& trust_domain,
+                                                    absl::string_view json);
+
+  std::string ToPem() const;
+  // ToSpiffeJson writes the SPIFFE bundle JSON, X.509 authorities first.
+  std::string ToSpiffeJson() const;
+
+  const TrustDomain& trust_domain() const { return trust_domain_; }
+  const std::vector<Certificate>& x509_authorities() const { return x509_authorities_; }
+
+  // AddX509Authority adds `cert` unless it is already present (AlreadyExists).
+  absl::Status AddX509Authority(const Certificate& cert);
+  // RemoveX509Authority removes `cert` and reports whether it was present.
+  bool RemoveX509Authority(const Certificate& cert);
+
+  uint64_t sequence() const { return sequence_; }
+  void set_sequence(uint64_t sequence) { sequence_ = sequence; }
+  std::optional<absl::Duration> refresh_hint() const { return refresh_hint_; }
+  void set_refresh_hint(std::optional<absl::Duration> hint) { refresh_hint_ = hint; }
+
+  // jwt_authorities returns the JWT authority JWKs, each a JSON object text.
+  const std::vector<std::string>& jwt_authorities() const { return jwt_authorities_; }
+
+ private:
+  TrustDomain trust_domain_;
+  std::vector<Certificate> x509_authorities_;
+  std::vector<std::string> jwt_authorities_;
+  uint64_t sequence_ = 0;
+  std::optional<absl::Duration> refresh_hint_;
+};
+
+}  // namespace meshid::pki

@@ -1,0 +1,161 @@
+#include "meshid/pki/issue.h"
+
+#include <set>
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "meshid/testing/fake_clock.h"
+#include "meshid/testing/test_pki.h"
+
+namespace meshid::pki {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using testing::kTestEpoch;
+using testing::TestPki;
+
+std::string Message(const absl::Status& s) { return std::string(s.message()); }
+
+TEST(IssueTest, LeafHasExactlyTheSvidExtensions) {
+  TestPki pki = TestPki::Create(kTestEpoch);
+  PrivateKey key = *PrivateKey::Generate(KeyType::kEcP256);
+  SpiffeId id = *SpiffeId::Parse("spiffe://example.org/ns/default/sa/web");
+  absl::StatusOr<Certificate> leaf = IssueLeaf(
+      pki.intermediate, key.public_key(), {id, {"web.default.svc"}, absl::Hours(1)}, kTestEpoch);
+  ASSERT_TRUE(leaf.ok()) << leaf.status();
+  EXPECT_THAT(leaf->uri_sans(), ElementsAre(id.ToString()));
+  EXPECT_THAT(leaf->dns_sans(), ElementsAre("web.default.svc"));
+  EXPECT_TRUE(leaf->san_critical()) << "empty subject needs a critical SAN";
+  EXPECT_FALSE(leaf->is_ca());
+  KeyUsage ku = leaf->key_usage();
+  EXPECT_TRUE(ku.present && ku.critical && ku.digital_signature);
+  EXPECT_FALSE(ku.key_cert_sign || ku.crl_sign || ku.key_encipherment);
+  ExtendedKeyUsage eku = leaf->extended_key_usage();
+  EXPECT_TRUE(eku.server_auth && eku.client_auth);
+  EXPECT_FALSE(leaf->subject_key_id().empty());
+  EXPECT_EQ(leaf->authority_key_id(), pki.intermediate.certificate.subject_key_id());
+  EXPECT_EQ(leaf->not_before(), kTestEpoch - kBackdate);
+  EXPECT_EQ(leaf->not_after(), kTestEpoch + absl::Hours(1));
+  EXPECT_TRUE(leaf->IsIssuedBy(pki.intermediate.certificate));
+}
+
+TEST(IssueTest, RsaLeafAlsoAllowsKeyEncipherment) {
+  TestPki pki = TestPki::Create(kTestEpoch);
+  PrivateKey key = *PrivateKey::Generate(KeyType::kRsa2048);
+  Certificate leaf = *IssueLeaf(pki.intermediate, key.public_key(),
+                                {*SpiffeId::Parse("spiffe://example.org/rsa")}, kTestEpoch);
+  EXPECT_THAT(leaf.key_usage().Names(), ElementsAre("digitalSignature", "keyEncipherment"));
+}
+
+TEST(IssueTest, SerialsAreRandomPositiveAnd128Bits) {
+  TestPki pki = TestPki::Create(kTestEpoch);
+  PrivateKey key = *PrivateKey::Generate(KeyType::kEcP256);
+  std::set<std::string> serials;
+  for (int i = 0; i < 20; ++i) {
+    Certificate leaf = *IssueLeaf(pki.intermediate, key.public_key(),
+                                  {*SpiffeId::Parse("spiffe://example.org/a")}, kTestEpoch);
+    std::string serial = leaf.serial_hex();
+    EXPECT_LE(serial.size(), 32u);
+    EXPECT_GE(serial.size(), 24u) << "at most a few leading zero bytes";
+    EXPECT_NE(serial[0], '-');
+    serials.insert(serial);
+  }
+  EXPECT_EQ(serials.size(), 20u);
+}
+
+TEST(IssueTest, LeafNeverOutlivesItsIssuer) {
+  TestPki pki = TestPki::Create(kTestEpoch);
+  PrivateKey key = *PrivateKey::Generate(KeyType::kEcP256);
+  Certificate leaf = *IssueLeaf(
+      pki.intermediate, key.public_key(),
+      {*SpiffeId::Parse("spiffe://example.org/a"), {}, absl::Hours(24 * 10000)}, kTestEpoch);
+  EXPECT_EQ(leaf.not_after(), pki.intermediate.certificate.not_after());
+}
+
+TEST(IssueTest, CaCertificatesHaveCaExtensions) {
+  TestPki pki = TestPki::Create(kTestEpoch);
+  for (const Certificate* ca : {&pki.root.certificate, &pki.intermediate.certificate}) {
+    EXPECT_TRUE(ca->is_ca());
+    KeyUsage ku = ca->key_usage();
+    EXPECT_TRUE(ku.critical && ku.key_cert_sign && ku.crl_sign);
+    EXPECT_FALSE(ku.digital_signature);
+    EXPECT_THAT(ca->uri_sans(), ElementsAre("spiffe://example.org"));
+    EXPECT_FALSE(ca->extended_key_usage().present);
+    EXPECT_FALSE(ca->subject_key_id().empty());
+  }
+  EXPECT_EQ(pki.root.certificate.path_len(), std::nullopt);
+  EXPECT_EQ(pki.intermediate.certificate.path_len(), 1);
+  EXPECT_EQ(pki.root.certificate.authority_key_id(), pki.root.certificate.subject_key_id());
+  EXPECT_EQ(pki.intermediate.certificate.authority_key_id(), pki.root.certificate.subject_key_id());
+  EXPECT_THAT(pki.root.certificate.subject(), HasSubstr("O=meshid"));
+}
+
+TEST(IssueTest, IntermediateNeverOutlivesItsRoot) {
+  TestPki pki = TestPki::Create(kTestEpoch);
+  PrivateKey key = *PrivateKey::Generate(KeyType::kEcP256);
+  Certificate ca =
+      *IssueIntermediateCa(pki.root, key.public_key(),
+                           {pki.trust_domain, "long", absl::Hours(24 * 365 * 50), 0}, kTestEpoch);
+  EXPECT_EQ(ca.not_after(), pki.root.certificate.not_after());
+}
+
+TEST(IssueTest, RefusesBadRequests) {
+  TestPki pki = TestPki::Create(kTestEpoch);
+  PublicKey pub = PrivateKey::Generate(KeyType::kEcP256)->public_key();
+  auto leaf = [&](const std::string& id, std::vector<std::string> dns = {},
+                  absl::Duration ttl = absl::Hours(1), absl::Time now = kTestEpoch,
+                  const Signer* signer = nullptr) {
+    return IssueLeaf(signer ? *signer : pki.intermediate, pub,
+                     {*SpiffeId::Parse(id), std::move(dns), ttl}, now);
+  };
+  EXPECT_THAT(Message(leaf("spiffe://example.org").status()), HasSubstr("has no path"));
+  EXPECT_THAT(Message(leaf("spiffe://other.org/a").status()), HasSubstr("not the signing CA's"));
+  EXPECT_THAT(Message(leaf("spiffe://example.org/a", {"bad_name!"}).status()),
+              HasSubstr("invalid DNS name"));
+  EXPECT_THAT(Message(leaf("spiffe://example.org/a", {}, absl::ZeroDuration()).status()),
+              HasSubstr("TTL must be positive"));
+  absl::Status expired =
+      leaf("spiffe://example.org/a", {}, absl::Hours(1), kTestEpoch + absl::Hours(24 * 400))
+          .status();
+  EXPECT_EQ(expired.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(Message(expired), HasSubstr("expired at"));
+
+  Signer wrong_key{pki.intermediate.certificate, pki.root.key};
+  EXPECT_THAT(
+      Message(leaf("spiffe://example.org/a", {}, absl::Hours(1), kTestEpoch, &wrong_key).status()),
+      HasSubstr("does not belong"));
+  TestPki::Leaf svid = pki.IssueLeaf("/svid");
+  Signer not_ca{svid.certificate, svid.key};
+  EXPECT_THAT(
+      Message(leaf("spiffe://example.org/a", {}, absl::Hours(1), kTestEpoch, &not_ca).status()),
+      HasSubstr("is not a CA"));
+
+  PrivateKey issuing_key = *PrivateKey::Generate(KeyType::kEcP256);
+  Signer issuing{
+      *IssueIntermediateCa(pki.intermediate, issuing_key.public_key(),
+                           {pki.trust_domain, "issuing", absl::Hours(24), 0}, kTestEpoch),
+      issuing_key};
+  EXPECT_THAT(Message(IssueIntermediateCa(
+                          issuing, pub, {pki.trust_domain, "below", absl::Hours(1), 0}, kTestEpoch)
+                          .status()),
+              HasSubstr("pathlen 0"));
+  EXPECT_FALSE(
+      IssueRootCa(issuing_key, {pki.trust_domain, "", absl::Hours(1), {}}, kTestEpoch).ok());
+  EXPECT_FALSE(
+      IssueRootCa(issuing_key, {pki.trust_domain, "r", -absl::Hours(1), {}}, kTestEpoch).ok());
+}
+
+TEST(IssueTest, DnsNameRules) {
+  for (const char* good : {"a", "web.default.svc", "*.example.org", "x-1.y2"}) {
+    EXPECT_TRUE(IsValidDnsName(good)) << good;
+  }
+  for (const char* bad : {"", "-a", "a-", "a..b", "a_b", "*", "a.*.b", "sp ace", "a/b"}) {
+    EXPECT_FALSE(IsValidDnsName(bad)) << bad;
+  }
+  EXPECT_FALSE(IsValidDnsName(std::string(64, 'a')));
+}
+
+}  // namespace
+}  // namespace meshid::pki
