@@ -86,18 +86,21 @@ absl::StatusOr<std::string> ReadFile(const std::string& path, size_t max_bytes) 
     close(fd);
     return absl::InvalidArgumentError(absl::StrCat(path, ": is a directory, expected a file"));
   }
-  if (!S_ISREG(st.st_mode)) {
+  // Pipes and character devices (/dev/stdin) have no size: read up to one byte past the
+  // limit to tell whether they exceed it.
+  bool sized = S_ISREG(st.st_mode);
+  if (!sized && !S_ISFIFO(st.st_mode) && !S_ISCHR(st.st_mode)) {
     close(fd);
     return absl::InvalidArgumentError(absl::StrCat(path, ": is not a regular file"));
   }
-  if (static_cast<size_t>(st.st_size) > max_bytes) {
+  if (sized && static_cast<size_t>(st.st_size) > max_bytes) {
     close(fd);
     return absl::InvalidArgumentError(absl::StrCat(path, ": file is ", HumanSize(st.st_size),
                                                    ", larger than the ", HumanSize(max_bytes),
                                                    " this input may be"));
   }
   std::string data;
-  data.resize(static_cast<size_t>(st.st_size));
+  data.resize(sized ? static_cast<size_t>(st.st_size) : max_bytes + 1);
   size_t done = 0;
   while (done < data.size()) {
     ssize_t n = read(fd, data.data() + done, data.size() - done);
@@ -112,6 +115,11 @@ absl::StatusOr<std::string> ReadFile(const std::string& path, size_t max_bytes) 
     done += static_cast<size_t>(n);
   }
   close(fd);
+  if (done > max_bytes) {
+    SecureZero(data.data(), data.size());
+    return absl::InvalidArgumentError(absl::StrCat(path, ": input is larger than the ",
+                                                   HumanSize(max_bytes), " this input may be"));
+  }
   data.resize(done);
   return data;
 }

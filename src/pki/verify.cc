@@ -36,7 +36,7 @@ bool IssuerIsKnownRootName(const Certificate& cert, absl::Span<const Certificate
 
 VerifyResult MapError(int err, const Certificate& cert, int depth,
                       absl::Span<const Certificate> roots) {
-  std::string who = absl::StrCat(depth == 0 ? "certificate " : "CA certificate ", Describe(cert),
+  std::string who = absl::StrCat(cert.is_ca() ? "CA certificate " : "certificate ", Describe(cert),
                                  " (depth ", depth, ")");
   switch (err) {
     case X509_V_ERR_CERT_HAS_EXPIRED:

@@ -1,0 +1,14 @@
+#pragma once
+
+// Registration of each command group on the root CLI11 app.
+
+#include "CLI/CLI.hpp"
+#include "io.h"
+
+namespace meshid::cli {
+
+void AddPkiCommands(CLI::App& app, Io& io);
+void AddX509Commands(CLI::App& app, Io& io);
+void AddCheckCommand(CLI::App& app, Io& io);
+
+}  // namespace meshid::cli
