@@ -11,14 +11,18 @@
 namespace meshid::cli {
 namespace {
 
+// Deepest returns the deepest subcommand that was parsed (the app itself when none was).
+CLI::App* Deepest(CLI::App& app) {
+  CLI::App* current = &app;
+  while (!current->get_subcommands().empty()) current = current->get_subcommands().front();
+  return current;
+}
+
 // CommandPath returns "meshid pki init" for the deepest subcommand that was parsed.
 std::string CommandPath(CLI::App& app) {
   std::string path = app.get_name();
-  CLI::App* current = &app;
-  while (true) {
-    std::vector<CLI::App*> subs = current->get_subcommands();
-    if (subs.empty()) break;
-    current = subs.front();
+  for (CLI::App* current = &app; !current->get_subcommands().empty();) {
+    current = current->get_subcommands().front();
     absl::StrAppend(&path, " ", current->get_name());
   }
   return path;
@@ -62,8 +66,9 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream
   } catch (const CLI::ParseError& e) {
     std::string message = e.what();
     // An unknown command shows up as a missing subcommand with the word left over.
-    if (!app.remaining().empty() && absl::StrContains(message, "ubcommand")) {
-      message = absl::StrCat("unknown command \"", app.remaining().front(), "\"");
+    std::vector<std::string> extra = Deepest(app)->remaining();
+    if (!extra.empty() && absl::StrContains(message, "ubcommand")) {
+      message = absl::StrCat("unknown command \"", extra.front(), "\"");
     }
     err << "meshid: " << message << ". Run '" << CommandPath(app) << " --help' for usage.\n";
     return kExitError;

@@ -1,0 +1,138 @@
+#include "meshid/cli/cli.h"
+
+#include <cstdlib>
+#include <filesystem>
+#include <sstream>
+#include <string>
+
+#include <sys/stat.h>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "meshid/testing/fake_clock.h"
+#include "nlohmann/json.hpp"
+
+namespace meshid::cli {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+namespace fs = std::filesystem;
+
+constexpr absl::Duration kDay = absl::Hours(24);
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string templ = (fs::temp_directory_path() / "meshid-cli-XXXXXX").string();
+    ASSERT_NE(mkdtemp(templ.data()), nullptr);
+    dir_ = templ;
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  int Run(std::vector<std::string> args) {
+    out_.str("");
+    err_.str("");
+    args.insert(args.begin(), "meshid");
+    return RunCli(args, out_, err_, clock_);
+  }
+
+  std::string Path(const std::string& name) const { return (fs::path(dir_) / name).string(); }
+
+  testing::FakeClock clock_{testing::kTestEpoch};
+  std::string dir_;
+  std::ostringstream out_;
+  std::ostringstream err_;
+};
+
+TEST_F(CliTest, HelpHasExamplesAndExitsZero) {
+  for (std::vector<std::string> cmd : {std::vector<std::string>{"pki", "init"},
+                                       {"pki", "intermediate"},
+                                       {"pki", "csr"},
+                                       {"pki", "sign"},
+                                       {"x509", "inspect"},
+                                       {"x509", "verify"},
+                                       {"check"}}) {
+    cmd.push_back("--help");
+    EXPECT_EQ(Run(cmd), kExitOk) << cmd[0];
+    EXPECT_THAT(out_.str(), HasSubstr("Examples:")) << cmd[0];
+  }
+}
+
+TEST_F(CliTest, ParseErrorsAreOneLineWithExitTwo) {
+  EXPECT_EQ(Run({"nonsense"}), kExitError);
+  EXPECT_EQ(err_.str(), "meshid: unknown command \"nonsense\". Run 'meshid --help' for usage.\n");
+  EXPECT_EQ(Run({"pki", "init", "--trust-domain", "example.org"}), kExitError);
+  EXPECT_THAT(err_.str(), HasSubstr("--out is required"));
+  EXPECT_THAT(err_.str(), HasSubstr("meshid pki init --help"));
+  EXPECT_EQ(Run({}), kExitError);
+  EXPECT_EQ(Run({"--version"}), kExitOk);
+  EXPECT_EQ(out_.str(), "meshid 0.1.0\n");
+}
+
+TEST_F(CliTest, InitSignVerifyAndCheckWithInjectedTime) {
+  ASSERT_EQ(Run({"pki", "init", "--trust-domain", "example.org", "--out", Path("pki")}), kExitOk)
+      << err_.str();
+  EXPECT_THAT(err_.str(), HasSubstr("offline"));
+  struct stat st;
+  ASSERT_EQ(stat(Path("pki/intermediate/ca.key").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+
+  ASSERT_EQ(Run({"pki", "csr", "--spiffe-id", "spiffe://example.org/web", "--key-out",
+                 Path("web.key"), "--out", Path("web.csr")}),
+            kExitOk);
+  ASSERT_EQ(
+      Run({"pki", "sign", "--ca", Path("pki/intermediate"), "--csr", Path("web.csr"), "--spiffe-id",
+           "spiffe://example.org/web", "--out", Path("web.pem"), "-o", "json"}),
+      kExitOk)
+      << err_.str();
+  nlohmann::json signed_doc = nlohmann::json::parse(out_.str());
+  EXPECT_EQ(signed_doc["spiffe_id"], "spiffe://example.org/web");
+  EXPECT_EQ(signed_doc["chain_length"], 2);
+
+  std::vector<std::string> verify = {"x509",     "verify",
+                                     "--bundle", Path("pki/intermediate/bundle.pem"),
+                                     "--chain",  Path("web.pem")};
+  EXPECT_EQ(Run(verify), kExitOk) << out_.str() << err_.str();
+  clock_.Advance(2 * absl::Hours(1));
+  EXPECT_EQ(Run(verify), kExitWarning);
+  EXPECT_THAT(out_.str(), StartsWith("FAIL expired"));
+
+  // The intermediate lives a year: 20 days before its end the check fails, 100 days before
+  // it warns, and --at moves the evaluation without touching the clock.
+  clock_.Set(testing::kTestEpoch + 345 * kDay);
+  EXPECT_EQ(Run({"check", "--dir", Path("pki/intermediate")}), kExitError);
+  EXPECT_THAT(out_.str(), HasSubstr("× intermediate.lifetime"));
+  EXPECT_EQ(Run({"check", "--dir", Path("pki/intermediate"), "--at", "2027-03-01T00:00:00Z"}),
+            kExitOk)
+      << out_.str();
+  EXPECT_EQ(Run({"check", "--dir", Path("pki/intermediate"), "--at", "yesterday"}), kExitError);
+  EXPECT_THAT(err_.str(), HasSubstr("RFC 3339"));
+
+  clock_.Set(testing::kTestEpoch);
+  ASSERT_EQ(Run({"check", "--dir", Path("pki"), "-o", "json"}), kExitWarning) << out_.str();
+  nlohmann::json check = nlohmann::json::parse(out_.str());
+  EXPECT_EQ(check["status"], "warn");
+  EXPECT_EQ(check["summary"]["warn"], 1);
+}
+
+TEST_F(CliTest, InitNeverOverwritesWithoutForce) {
+  std::vector<std::string> init = {"pki",         "init",  "--trust-domain",
+                                   "example.org", "--out", Path("pki")};
+  ASSERT_EQ(Run(init), kExitOk);
+  std::string before = out_.str();
+  EXPECT_EQ(Run(init), kExitError);
+  EXPECT_THAT(err_.str(), HasSubstr("already exists; pass --force"));
+  init.push_back("--force");
+  EXPECT_EQ(Run(init), kExitOk);
+}
+
+TEST_F(CliTest, BadTrustDomainWritesNothing) {
+  EXPECT_EQ(Run({"pki", "init", "--trust-domain", "Example.org", "--out", Path("pki")}),
+            kExitError);
+  EXPECT_THAT(err_.str(), HasSubstr("lowercase"));
+  EXPECT_FALSE(fs::exists(Path("pki")));
+}
+
+}  // namespace
+}  // namespace meshid::cli

@@ -55,7 +55,11 @@ absl::Status Commit(base::StagedFiles& files, bool force) {
 }
 
 void PrintWritten(Io& io, const std::vector<Written>& written) {
-  for (const Written& w : written) io.out << "  " << w.path << "  " << w.what << "\n";
+  size_t width = 0;
+  for (const Written& w : written) width = std::max(width, w.path.size());
+  for (const Written& w : written) {
+    io.out << "  " << w.path << std::string(width - w.path.size() + 2, ' ') << w.what << "\n";
+  }
 }
 
 json WrittenJson(const std::vector<Written>& written) {
@@ -269,8 +273,10 @@ absl::Status RunCsr(Io& io, const CsrOptions& o) {
   files.AddSecret(o.key_out, std::move(key_pem));
   files.Add(o.out, csr.ToPem(), 0644);
   MESHID_RETURN_IF_ERROR(Commit(files, o.force));
-  io.out << "Wrote a CSR for " << id.ToString() << ":\n  " << o.out << "  certificate request\n  "
-         << o.key_out << "  private key (0600, " << pki::KeyTypeName(key_type) << ")\n";
+  io.out << "Wrote a CSR for " << id.ToString() << ":\n";
+  PrintWritten(io,
+               {{o.out, "certificate request"},
+                {o.key_out, absl::StrCat("private key (0600, ", pki::KeyTypeName(key_type), ")")}});
   return absl::OkStatus();
 }
 
