@@ -8,8 +8,7 @@ packages=(
   # toolchain
   g++ cmake ninja-build pkg-config clang-format clang-tidy
   # libraries (DESIGN.md, "Chosen dependencies")
-  libssl-dev libabsl-dev libfmt-dev libspdlog-dev libcli11-dev nlohmann-json3-dev
-  libyaml-cpp-dev
+  libssl-dev libabsl-dev libcli11-dev nlohmann-json3-dev libyaml-cpp-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   # peers the integration tests drive

@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <sstream>
 #include <string>
 
@@ -9,7 +10,9 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "meshid/pki/bundle.h"
 #include "meshid/testing/fake_clock.h"
+#include "meshid/testing/test_pki.h"
 #include "nlohmann/json.hpp"
 
 namespace meshid::cli {
@@ -125,6 +128,28 @@ TEST_F(CliTest, InitNeverOverwritesWithoutForce) {
   EXPECT_THAT(err_.str(), HasSubstr("already exists; pass --force"));
   init.push_back("--force");
   EXPECT_EQ(Run(init), kExitOk);
+}
+
+TEST_F(CliTest, SpiffeBundleJsonIsABundleEverywhere) {
+  testing::TestPki pki = testing::TestPki::Create(testing::kTestEpoch);
+  pki::TrustBundle bundle = pki.Bundle();
+  bundle.set_sequence(3);
+  std::ofstream(Path("bundle.json")) << bundle.ToSpiffeJson();
+  std::ofstream(Path("svid.pem")) << pki::ToPem(pki.IssueLeaf("/ns/a/sa/b").chain);
+
+  ASSERT_EQ(Run({"x509", "inspect", Path("bundle.json"), "-o", "json"}), kExitOk) << err_.str();
+  nlohmann::json doc = nlohmann::json::parse(out_.str());
+  ASSERT_EQ(doc["certificates"].size(), 1u);
+  EXPECT_EQ(doc["certificates"][0]["self_signed"], true);
+
+  EXPECT_EQ(Run({"x509", "verify", "--bundle", Path("bundle.json"), "--chain", Path("svid.pem")}),
+            kExitOk)
+      << out_.str() << err_.str();
+  EXPECT_EQ(out_.str().rfind("OK: spiffe://example.org/ns/a/sa/b", 0), 0u);
+  std::ofstream(Path("broken.json")) << R"({"keys": [{"use": "x509-svid"}]})";
+  EXPECT_EQ(Run({"x509", "verify", "--bundle", Path("broken.json"), "--chain", Path("svid.pem")}),
+            kExitError);
+  EXPECT_THAT(err_.str(), HasSubstr("broken.json: SPIFFE bundle keys[0]"));
 }
 
 TEST_F(CliTest, BadTrustDomainWritesNothing) {

@@ -2,6 +2,8 @@
 
 #include <set>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "commands.h"
 #include "describe.h"
@@ -26,6 +28,12 @@ struct Found {
 
 absl::StatusOr<std::vector<Found>> ReadInspectInput(const std::string& path) {
   MESHID_ASSIGN_OR_RETURN(base::SecretString data, base::ReadSecretFile(path));
+  if (absl::StartsWith(absl::StripLeadingAsciiWhitespace(data.view()), "{")) {
+    // A SPIFFE bundle: its trust domain is not in the document and does not matter here.
+    MESHID_ASSIGN_OR_RETURN(pki::TrustDomain any, pki::TrustDomain::Parse("unknown"));
+    MESHID_ASSIGN_OR_RETURN(pki::TrustBundle bundle, ParseBundle(path, data.view(), any));
+    return std::vector<Found>{{path, bundle.x509_authorities(), ""}};
+  }
   if (!LooksLikeKubernetesYaml(data.view())) {
     absl::StatusOr<std::vector<pki::Certificate>> certs = pki::ParseCertificates(data.view());
     if (!certs.ok()) return base::Annotate(certs.status(), path);
