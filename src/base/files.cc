@@ -18,7 +18,7 @@ namespace {
 std::string ErrnoText(int err) { return std::string(strerror(err)); }
 
 std::string HumanSize(size_t bytes) {
-  if (bytes >= 1024 * 1024) {
+  if (bytes >= size_t{1024} * 1024) {
     return absl::StrFormat("%.1f MiB", static_cast<double>(bytes) / (1024 * 1024));
   }
   if (bytes >= 1024) {

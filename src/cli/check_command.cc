@@ -29,37 +29,6 @@ struct InputFiles {
   std::string Path(const std::string& name) const { return prefix + name; }
 };
 
-absl::StatusOr<InputFiles> ReadDirectory(const std::string& dir) {
-  if (!base::IsDirectory(dir)) {
-    if (!base::PathExists(dir))
-      return absl::NotFoundError(absl::StrCat(dir, ": no such directory"));
-    return absl::InvalidArgumentError(absl::StrCat(dir, ": is not a directory"));
-  }
-  InputFiles files{JoinPath(dir, ""), {}};
-  DIR* d = opendir(dir.c_str());
-  if (d == nullptr) return absl::PermissionDeniedError(absl::StrCat(dir, ": cannot list"));
-  while (struct dirent* e = readdir(d)) {
-    std::string name = e->d_name;
-    std::string path = JoinPath(dir, name);
-    if (name == "." || name == ".." || base::IsDirectory(path)) continue;
-    absl::StatusOr<base::SecretString> data = base::ReadSecretFile(path);
-    // Files too large or unreadable are not certificate material; known names are
-    // re-checked when the layout asks for them.
-    if (data.ok()) files.entries.emplace(name, *std::move(data));
-  }
-  closedir(d);
-  return files;
-}
-
-absl::StatusOr<InputFiles> ReadSecret(const std::string& path) {
-  MESHID_ASSIGN_OR_RETURN(base::SecretString text, base::ReadSecretFile(path));
-  absl::StatusOr<KubernetesSecret> secret = ParseKubernetesSecret(text.view());
-  if (!secret.ok()) return base::Annotate(secret.status(), path);
-  InputFiles files{path + ":", {}};
-  for (auto& [key, value] : secret->entries) files.entries.emplace(key, std::move(value));
-  return files;
-}
-
 struct Layout {
   const char* name;
   const char* marker;  // the entry that identifies the layout
@@ -79,6 +48,51 @@ constexpr Layout kLayouts[] = {
     {"meshid", "ca.crt", "ca.crt", "chain.pem", "ca.key", "bundle.pem", 1},
     {"meshid-root", "root.crt", "", "", "root.key", "root.crt", 0},
 };
+
+// IsLayoutFile reports whether some layout reads a file called `name`.
+bool IsLayoutFile(const std::string& name) {
+  for (const Layout& l : kLayouts) {
+    for (const char* file : {l.cert, l.chain, l.key, l.bundle}) {
+      if (name == file) return true;
+    }
+  }
+  return false;
+}
+
+absl::StatusOr<InputFiles> ReadDirectory(const std::string& dir) {
+  if (!base::IsDirectory(dir)) {
+    if (!base::PathExists(dir))
+      return absl::NotFoundError(absl::StrCat(dir, ": no such directory"));
+    return absl::InvalidArgumentError(absl::StrCat(dir, ": is not a directory"));
+  }
+  InputFiles files{JoinPath(dir, ""), {}};
+  DIR* d = opendir(dir.c_str());
+  if (d == nullptr) return absl::PermissionDeniedError(absl::StrCat(dir, ": cannot list"));
+  absl::Status status;
+  while (struct dirent* e = readdir(d)) {
+    std::string name = e->d_name;
+    if (name == "." || name == "..") continue;
+    absl::StatusOr<base::SecretString> data = base::ReadSecretFile(JoinPath(dir, name));
+    if (data.ok()) {
+      files.entries.emplace(name, *std::move(data));
+    } else if (IsLayoutFile(name) && status.ok()) {
+      status = data.status();  // a file a layout needs is unusable: say which and why
+    }
+    // Other files that cannot be read (subdirectories, large files) are not CA material.
+  }
+  closedir(d);
+  if (!status.ok()) return status;
+  return files;
+}
+
+absl::StatusOr<InputFiles> ReadSecret(const std::string& path) {
+  MESHID_ASSIGN_OR_RETURN(base::SecretString text, base::ReadSecretFile(path));
+  absl::StatusOr<KubernetesSecret> secret = ParseKubernetesSecret(text.view());
+  if (!secret.ok()) return base::Annotate(secret.status(), path);
+  InputFiles files{path + ":", {}};
+  for (auto& [key, value] : secret->entries) files.entries.emplace(key, std::move(value));
+  return files;
+}
 
 absl::StatusOr<std::vector<pki::Certificate>> CertsOf(const InputFiles& files,
                                                       const std::string& name) {

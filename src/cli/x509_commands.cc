@@ -26,6 +26,14 @@ struct Found {
   std::string private_key;  // description when the entry is a private key (never shown)
 };
 
+// LooksLikeCertificateEntry reports whether a Secret entry is meant to hold certificates:
+// PEM text, or a name like "tls.crt" or "ca-cert.pem". Other entries (configuration, notes)
+// are not certificate material and are skipped.
+bool LooksLikeCertificateEntry(absl::string_view name, absl::string_view value) {
+  return absl::StrContains(value, "-----BEGIN") || absl::EndsWith(name, ".crt") ||
+         absl::EndsWith(name, ".pem") || absl::EndsWith(name, ".cer");
+}
+
 absl::StatusOr<std::vector<Found>> ReadInspectInput(const std::string& path) {
   MESHID_ASSIGN_OR_RETURN(base::SecretString data, base::ReadSecretFile(path));
   if (absl::StartsWith(absl::StripLeadingAsciiWhitespace(data.view()), "{")) {
@@ -56,6 +64,9 @@ absl::StatusOr<std::vector<Found>> ReadInspectInput(const std::string& path) {
       found.push_back({source, {}, key_value->public_key().info().Describe()});
     } else if (pki::PrivateKey::IsEncryptedPem(value.view())) {
       found.push_back({source, {}, "encrypted"});
+    } else if (LooksLikeCertificateEntry(key, value.view())) {
+      // An entry meant to hold certificates that does not: never drop it silently.
+      return base::Annotate(certs.status(), source);
     }
   }
   if (!any_certificate) {

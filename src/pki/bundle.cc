@@ -98,8 +98,8 @@ absl::StatusOr<TrustBundle> TrustBundle::FromPem(const TrustDomain& trust_domain
 }
 
 absl::StatusOr<TrustBundle> TrustBundle::FromSpiffeJson(const TrustDomain& trust_domain,
-                                                        absl::string_view text) {
-  json doc = json::parse(text, nullptr, /*allow_exceptions=*/false);
+                                                        absl::string_view json_text) {
+  json doc = json::parse(json_text, nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded()) return absl::InvalidArgumentError("SPIFFE bundle: not valid JSON");
   if (!doc.is_object()) return absl::InvalidArgumentError("SPIFFE bundle: not a JSON object");
   auto keys = doc.find("keys");

@@ -26,7 +26,7 @@ absl::Status SetRandomSerial(X509* cert) {
     if (RAND_bytes(bytes, sizeof(bytes)) != 1) return OpenSslError("RAND_bytes");
     bn.reset(BN_bin2bn(bytes, sizeof(bytes), nullptr));
     if (!bn) return OpenSslError("BN_bin2bn");
-  } while (BN_is_zero(bn.get()));
+  } while (BN_is_zero(bn.get()) == 1);
   // BIGNUMs from BN_bin2bn are non-negative, so the DER INTEGER is positive.
   if (BN_to_ASN1_INTEGER(bn.get(), X509_get_serialNumber(cert)) == nullptr) {
     return OpenSslError("BN_to_ASN1_INTEGER");

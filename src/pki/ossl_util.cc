@@ -19,7 +19,7 @@ absl::Status OpenSslError(absl::string_view call, absl::StatusCode code) {
     char buf[256];
     ERR_error_string_n(err, buf, sizeof(buf));
     std::string entry(buf);
-    if (data != nullptr && (flags & ERR_TXT_STRING) && *data != '\0') {
+    if (data != nullptr && (flags & ERR_TXT_STRING) != 0 && *data != '\0') {
       entry.append(" (").append(data).append(")");
     }
     errors.push_back(std::move(entry));

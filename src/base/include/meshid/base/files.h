@@ -14,7 +14,7 @@ namespace meshid::base {
 
 // kDefaultMaxFileBytes bounds what ReadFile accepts unless told otherwise: certificate,
 // key and bundle files are kilobytes, and a Kubernetes Secret is at most 1 MiB.
-inline constexpr size_t kDefaultMaxFileBytes = 1024 * 1024;
+inline constexpr size_t kDefaultMaxFileBytes = size_t{1024} * 1024;
 
 // ReadFile returns the contents of the regular file at `path`. Errors name the path and say
 // what is wrong: NotFound when it does not exist, InvalidArgument when it is a directory or

@@ -25,12 +25,15 @@
 #define MESHID_ASSIGN_OR_RETURN(lhs, expr) \
   MESHID_ASSIGN_OR_RETURN_IMPL(MESHID_STATUS_CONCAT(meshid_statusor_, __LINE__), lhs, expr)
 
+// `lhs` may be a declaration, so it cannot be parenthesized.
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define MESHID_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
   auto tmp = (expr);                                 \
   if (!tmp.ok()) {                                   \
     return std::move(tmp).status();                  \
   }                                                  \
   lhs = std::move(tmp).value()
+// NOLINTEND(bugprone-macro-parentheses)
 
 namespace meshid::base {
 

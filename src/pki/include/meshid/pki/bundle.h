@@ -29,7 +29,7 @@ class TrustBundle {
   // in "x5c" whose key type matches "kty"; keys with another "use" are kept verbatim when it
   // is "jwt-svid" and ignored otherwise, as the bundle spec asks.
   static absl::StatusOr<TrustBundle> FromSpiffeJson(const TrustDomain& trust_domain,
-                                                    absl::string_view json);
+                                                    absl::string_view json_text);
 
   std::string ToPem() const;
   // ToSpiffeJson writes the SPIFFE bundle JSON, X.509 authorities first.

@@ -18,7 +18,7 @@ typedef struct X509_req_st X509_REQ;
 namespace meshid::pki {
 
 // kMaxCsrBytes bounds a CSR before parsing; a real one is well under 4 KiB.
-inline constexpr size_t kMaxCsrBytes = 64 * 1024;
+inline constexpr size_t kMaxCsrBytes = size_t{64} * 1024;
 
 // CertificateRequest is a PKCS#10 CSR whose self-signature has been verified.
 class CertificateRequest {
