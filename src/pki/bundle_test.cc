@@ -5,6 +5,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "meshid/testing/fake_clock.h"
+#include "meshid/testing/status.h"
 #include "meshid/testing/test_pki.h"
 #include "nlohmann/json.hpp"
 
@@ -14,8 +15,6 @@ namespace {
 using ::testing::HasSubstr;
 using testing::kTestEpoch;
 using testing::TestPki;
-
-std::string Message(const absl::Status& s) { return std::string(s.message()); }
 
 TEST(BundleTest, PemRoundTripDeduplicates) {
   TestPki pki = TestPki::Create(kTestEpoch);
@@ -101,7 +100,7 @@ TEST(BundleTest, RejectsMalformedSpiffeJson) {
   for (const Case& c : cases) {
     absl::StatusOr<TrustBundle> bundle = TrustBundle::FromSpiffeJson(pki.trust_domain, c.json);
     ASSERT_FALSE(bundle.ok()) << c.json;
-    EXPECT_THAT(Message(bundle.status()), HasSubstr(c.message)) << c.json;
+    EXPECT_THAT(testing::MessageOf(bundle.status()), HasSubstr(c.message)) << c.json;
   }
 }
 

@@ -59,14 +59,7 @@ absl::StatusOr<Certificate> Certificate::FromPem(absl::string_view pem) {
   return std::move(certs->front());
 }
 
-std::string Certificate::ToDer() const {
-  unsigned char* der = nullptr;
-  int len = i2d_X509(cert_.get(), &der);
-  if (len <= 0) return "";
-  std::string out(reinterpret_cast<char*>(der), static_cast<size_t>(len));
-  OPENSSL_free(der);
-  return out;
-}
+std::string Certificate::ToDer() const { return internal::I2dString(cert_.get(), i2d_X509); }
 
 std::string Certificate::ToPem() const {
   BioPtr bio(BIO_new(BIO_s_mem()));

@@ -2,9 +2,14 @@
 
 #include <string>
 
+#include <openssl/err.h>
+#include <openssl/x509.h>
+
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "meshid/pki/openssl_error.h"
 #include "meshid/testing/fake_clock.h"
+#include "meshid/testing/status.h"
 #include "meshid/testing/test_pki.h"
 
 namespace meshid::pki {
@@ -14,8 +19,6 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using testing::kTestEpoch;
 using testing::TestPki;
-
-std::string Message(const absl::Status& s) { return std::string(s.message()); }
 
 TEST(CertificateTest, PemAndDerRoundTrip) {
   TestPki pki = TestPki::Create(kTestEpoch);
@@ -42,7 +45,7 @@ TEST(CertificateTest, ParsesPemChainDerAndConcatenatedDer) {
   ASSERT_TRUE(der.ok()) << der.status();
   EXPECT_EQ(der->size(), 2u);
   EXPECT_TRUE((*der)[1] == pki.intermediate.certificate);
-  EXPECT_THAT(Message(Certificate::FromPem(pem).status()), HasSubstr("2 certificates"));
+  EXPECT_THAT(testing::MessageOf(Certificate::FromPem(pem).status()), HasSubstr("2 certificates"));
 }
 
 TEST(CertificateTest, RejectsWhatIsNotACertificate) {
@@ -67,7 +70,7 @@ TEST(CertificateTest, RejectsWhatIsNotACertificate) {
     absl::StatusOr<std::vector<Certificate>> certs = ParseCertificates(c.data);
     ASSERT_FALSE(certs.ok()) << c.message;
     EXPECT_EQ(certs.status().code(), absl::StatusCode::kInvalidArgument);
-    EXPECT_THAT(Message(certs.status()), HasSubstr(c.message));
+    EXPECT_THAT(testing::MessageOf(certs.status()), HasSubstr(c.message));
   }
 }
 
@@ -109,7 +112,20 @@ TEST(CertificateTest, SpiffeIdErrors) {
   testing::CertSpec two = testing::LeafSpec("spiffe://example.org/a", kTestEpoch);
   two.uris.push_back("spiffe://example.org/b");
   Certificate two_uris = *testing::BuildCertificate(two, key, &pki.intermediate);
-  EXPECT_THAT(Message(two_uris.spiffe_id().status()), HasSubstr("2 URI SANs"));
+  EXPECT_THAT(testing::MessageOf(two_uris.spiffe_id().status()), HasSubstr("2 URI SANs"));
+}
+
+TEST(OpenSslErrorTest, NamesTheCallAndDrainsTheQueue) {
+  const unsigned char junk[] = {0x30, 0x03, 0x02, 0x01};
+  const unsigned char* p = junk;
+  ASSERT_EQ(d2i_X509(nullptr, &p, sizeof(junk)), nullptr);
+  ASSERT_NE(ERR_peek_error(), 0u);
+  absl::Status status = OpenSslError("d2i_X509", absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(testing::MessageOf(status), ::testing::StartsWith("d2i_X509 failed: error:"));
+  EXPECT_EQ(testing::MessageOf(status).find('\n'), std::string::npos) << "one line";
+  EXPECT_EQ(ERR_peek_error(), 0u);
+  EXPECT_EQ(testing::MessageOf(OpenSslError("X509_new")), "X509_new failed");
 }
 
 }  // namespace

@@ -104,12 +104,7 @@ std::string CertificateRequest::ToPem() const {
 }
 
 std::string CertificateRequest::ToDer() const {
-  unsigned char* der = nullptr;
-  int len = i2d_X509_REQ(req_.get(), &der);
-  if (len <= 0) return "";
-  std::string out(reinterpret_cast<char*>(der), static_cast<size_t>(len));
-  OPENSSL_free(der);
-  return out;
+  return internal::I2dString(req_.get(), i2d_X509_REQ);
 }
 
 PublicKey CertificateRequest::public_key() const {

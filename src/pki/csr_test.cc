@@ -5,14 +5,13 @@
 #include "absl/strings/escaping.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "meshid/testing/status.h"
 
 namespace meshid::pki {
 namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-
-std::string Message(const absl::Status& s) { return std::string(s.message()); }
 
 TEST(CsrTest, CreateParseRoundTrip) {
   PrivateKey key = *PrivateKey::Generate(KeyType::kEcP256);
@@ -40,7 +39,7 @@ TEST(CsrTest, RejectsATamperedSignature) {
   der[pos] ^= 0x01;
   absl::StatusOr<CertificateRequest> parsed = CertificateRequest::Parse(der);
   ASSERT_FALSE(parsed.ok());
-  EXPECT_THAT(Message(parsed.status()), HasSubstr("signature does not verify"));
+  EXPECT_THAT(testing::MessageOf(parsed.status()), HasSubstr("signature does not verify"));
 }
 
 TEST(CsrTest, RejectsBadInput) {
@@ -60,7 +59,7 @@ TEST(CsrTest, RejectsBadInput) {
     absl::StatusOr<CertificateRequest> csr = CertificateRequest::Parse(c.data);
     ASSERT_FALSE(csr.ok()) << c.message;
     EXPECT_EQ(csr.status().code(), absl::StatusCode::kInvalidArgument);
-    EXPECT_THAT(Message(csr.status()), HasSubstr(c.message));
+    EXPECT_THAT(testing::MessageOf(csr.status()), HasSubstr(c.message));
   }
 }
 

@@ -6,6 +6,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "meshid/testing/fake_clock.h"
+#include "meshid/testing/status.h"
 #include "meshid/testing/test_pki.h"
 
 namespace meshid::pki {
@@ -15,8 +16,6 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using testing::kTestEpoch;
 using testing::TestPki;
-
-std::string Message(const absl::Status& s) { return std::string(s.message()); }
 
 TEST(IssueTest, LeafHasExactlyTheSvidExtensions) {
   TestPki pki = TestPki::Create(kTestEpoch);
@@ -110,36 +109,39 @@ TEST(IssueTest, RefusesBadRequests) {
     return IssueLeaf(signer ? *signer : pki.intermediate, pub,
                      {*SpiffeId::Parse(id), std::move(dns), ttl}, now);
   };
-  EXPECT_THAT(Message(leaf("spiffe://example.org").status()), HasSubstr("has no path"));
-  EXPECT_THAT(Message(leaf("spiffe://other.org/a").status()), HasSubstr("not the signing CA's"));
-  EXPECT_THAT(Message(leaf("spiffe://example.org/a", {"bad_name!"}).status()),
+  EXPECT_THAT(testing::MessageOf(leaf("spiffe://example.org").status()), HasSubstr("has no path"));
+  EXPECT_THAT(testing::MessageOf(leaf("spiffe://other.org/a").status()),
+              HasSubstr("not the signing CA's"));
+  EXPECT_THAT(testing::MessageOf(leaf("spiffe://example.org/a", {"bad_name!"}).status()),
               HasSubstr("invalid DNS name"));
-  EXPECT_THAT(Message(leaf("spiffe://example.org/a", {}, absl::ZeroDuration()).status()),
+  EXPECT_THAT(testing::MessageOf(leaf("spiffe://example.org/a", {}, absl::ZeroDuration()).status()),
               HasSubstr("TTL must be positive"));
   absl::Status expired =
       leaf("spiffe://example.org/a", {}, absl::Hours(1), kTestEpoch + absl::Hours(24 * 400))
           .status();
   EXPECT_EQ(expired.code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_THAT(Message(expired), HasSubstr("expired at"));
+  EXPECT_THAT(testing::MessageOf(expired), HasSubstr("expired at"));
 
   Signer wrong_key{pki.intermediate.certificate, pki.root.key};
   EXPECT_THAT(
-      Message(leaf("spiffe://example.org/a", {}, absl::Hours(1), kTestEpoch, &wrong_key).status()),
+      testing::MessageOf(
+          leaf("spiffe://example.org/a", {}, absl::Hours(1), kTestEpoch, &wrong_key).status()),
       HasSubstr("does not belong"));
   TestPki::Leaf svid = pki.IssueLeaf("/svid");
   Signer not_ca{svid.certificate, svid.key};
-  EXPECT_THAT(
-      Message(leaf("spiffe://example.org/a", {}, absl::Hours(1), kTestEpoch, &not_ca).status()),
-      HasSubstr("is not a CA"));
+  EXPECT_THAT(testing::MessageOf(
+                  leaf("spiffe://example.org/a", {}, absl::Hours(1), kTestEpoch, &not_ca).status()),
+              HasSubstr("is not a CA"));
 
   PrivateKey issuing_key = *PrivateKey::Generate(KeyType::kEcP256);
   Signer issuing{
       *IssueIntermediateCa(pki.intermediate, issuing_key.public_key(),
                            {pki.trust_domain, "issuing", absl::Hours(24), 0}, kTestEpoch),
       issuing_key};
-  EXPECT_THAT(Message(IssueIntermediateCa(
-                          issuing, pub, {pki.trust_domain, "below", absl::Hours(1), 0}, kTestEpoch)
-                          .status()),
+  EXPECT_THAT(testing::MessageOf(IssueIntermediateCa(issuing, pub,
+                                                     {pki.trust_domain, "below", absl::Hours(1), 0},
+                                                     kTestEpoch)
+                                     .status()),
               HasSubstr("pathlen 0"));
   EXPECT_FALSE(
       IssueRootCa(issuing_key, {pki.trust_domain, "", absl::Hours(1), {}}, kTestEpoch).ok());

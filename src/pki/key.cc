@@ -131,14 +131,7 @@ absl::StatusOr<PublicKey> PublicKey::FromDer(absl::string_view der) {
 
 PublicKeyInfo PublicKey::info() const { return internal::DescribeKey(key_.get()); }
 
-std::string PublicKey::ToDer() const {
-  unsigned char* der = nullptr;
-  int len = i2d_PUBKEY(key_.get(), &der);
-  if (len <= 0) return "";
-  std::string out(reinterpret_cast<char*>(der), static_cast<size_t>(len));
-  OPENSSL_free(der);
-  return out;
-}
+std::string PublicKey::ToDer() const { return internal::I2dString(key_.get(), i2d_PUBKEY); }
 
 bool operator==(const PublicKey& a, const PublicKey& b) {
   return EVP_PKEY_eq(a.key_.get(), b.key_.get()) == 1;
@@ -255,11 +248,10 @@ absl::StatusOr<base::SecretString> PrivateKey::ToEncryptedPkcs8Pem(
 
 PublicKey PrivateKey::public_key() const {
   // Round-trip through the SubjectPublicKeyInfo so the PublicKey holds no private half.
-  unsigned char* der = nullptr;
-  int len = i2d_PUBKEY(key_.get(), &der);
-  const unsigned char* p = der;
-  EVP_PKEY* pub = len > 0 ? d2i_PUBKEY(nullptr, &p, len) : nullptr;
-  OPENSSL_free(der);
+  std::string der = internal::I2dString(key_.get(), i2d_PUBKEY);
+  const auto* p = reinterpret_cast<const unsigned char*>(der.data());
+  EVP_PKEY* pub = d2i_PUBKEY(nullptr, &p, static_cast<long>(der.size()));
+  if (pub == nullptr) ClearOpenSslErrors();
   return PublicKey(internal::SharedPkey(pub));
 }
 

@@ -8,14 +8,13 @@
 #include "gtest/gtest.h"
 #include "meshid/pki/certificate.h"
 #include "meshid/testing/fake_clock.h"
+#include "meshid/testing/status.h"
 #include "meshid/testing/test_pki.h"
 
 namespace meshid::pki {
 namespace {
 
 using ::testing::HasSubstr;
-
-std::string Message(const absl::Status& s) { return std::string(s.message()); }
 
 class KeyTypeTest : public ::testing::TestWithParam<KeyType> {};
 
@@ -64,7 +63,8 @@ INSTANTIATE_TEST_SUITE_P(All, KeyTypeTest,
 TEST(KeyTest, UnknownKeyTypeListsTheChoices) {
   absl::StatusOr<KeyType> t = ParseKeyType("ec-p521");
   ASSERT_FALSE(t.ok());
-  EXPECT_THAT(Message(t.status()), HasSubstr("ec-p256, ec-p384, rsa-2048, rsa-3072, rsa-4096"));
+  EXPECT_THAT(testing::MessageOf(t.status()),
+              HasSubstr("ec-p256, ec-p384, rsa-2048, rsa-3072, rsa-4096"));
 }
 
 TEST(KeyTest, EncryptedKeyNeedsTheRightPassphrase) {
@@ -75,9 +75,9 @@ TEST(KeyTest, EncryptedKeyNeedsTheRightPassphrase) {
   EXPECT_TRUE(PrivateKey::IsEncryptedPem(pem->view()));
 
   absl::StatusOr<PrivateKey> no_pass = PrivateKey::Parse(pem->view());
-  EXPECT_THAT(Message(no_pass.status()), HasSubstr("--passphrase-file"));
+  EXPECT_THAT(testing::MessageOf(no_pass.status()), HasSubstr("--passphrase-file"));
   absl::StatusOr<PrivateKey> wrong = PrivateKey::Parse(pem->view(), "wrong");
-  EXPECT_THAT(Message(wrong.status()), HasSubstr("wrong passphrase"));
+  EXPECT_THAT(testing::MessageOf(wrong.status()), HasSubstr("wrong passphrase"));
   absl::StatusOr<PrivateKey> right = PrivateKey::Parse(pem->view(), "correct horse battery");
   ASSERT_TRUE(right.ok()) << right.status();
   EXPECT_TRUE(right->Matches(key.public_key()));
@@ -125,12 +125,12 @@ TEST(KeyTest, RejectsWhatIsNotAKey) {
     absl::StatusOr<PrivateKey> key = PrivateKey::Parse(c.data);
     ASSERT_FALSE(key.ok()) << c.message;
     EXPECT_EQ(key.status().code(), absl::StatusCode::kInvalidArgument);
-    EXPECT_THAT(Message(key.status()), HasSubstr(c.message));
+    EXPECT_THAT(testing::MessageOf(key.status()), HasSubstr(c.message));
   }
   PrivateKey a = *PrivateKey::Generate(KeyType::kEcP256);
   PrivateKey b = *PrivateKey::Generate(KeyType::kEcP256);
   std::string two = std::string(a.ToPkcs8Pem()->view()) + std::string(b.ToPkcs8Pem()->view());
-  EXPECT_THAT(Message(PrivateKey::Parse(two).status()), HasSubstr("2 private keys"));
+  EXPECT_THAT(testing::MessageOf(PrivateKey::Parse(two).status()), HasSubstr("2 private keys"));
 }
 
 TEST(KeyTest, WeakKeysAreFlagged) {

@@ -68,6 +68,17 @@ std::string HexColon(const unsigned char* data, size_t len);
 // NameToString renders an X509_NAME in RFC 2253 form.
 std::string NameToString(const X509_NAME* name);
 
+// I2dString DER-encodes `obj` with OpenSSL's i2d function for its type ("" on failure).
+template <typename T>
+std::string I2dString(const T* obj, int (*i2d)(const T*, unsigned char**)) {
+  unsigned char* der = nullptr;
+  int len = i2d(obj, &der);
+  if (len <= 0) return "";
+  std::string out(reinterpret_cast<char*>(der), static_cast<size_t>(len));
+  OPENSSL_free(der);
+  return out;
+}
+
 // DescribeKey describes any public or private key.
 PublicKeyInfo DescribeKey(const EVP_PKEY* key);
 
