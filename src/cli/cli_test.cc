@@ -152,6 +152,30 @@ TEST_F(CliTest, SpiffeBundleJsonIsABundleEverywhere) {
   EXPECT_THAT(err_.str(), HasSubstr("broken.json: SPIFFE bundle keys[0]"));
 }
 
+TEST_F(CliTest, SignNamesTheFlagThatIsWrong) {
+  ASSERT_EQ(Run({"pki", "init", "--trust-domain", "example.org", "--out", Path("pki")}), kExitOk);
+  ASSERT_EQ(Run({"pki", "csr", "--spiffe-id", "spiffe://example.org/web", "--key-out",
+                 Path("web.key"), "--out", Path("web.csr")}),
+            kExitOk);
+  std::vector<std::string> sign = {"pki",        "sign",          "--ca",  Path("pki/intermediate"),
+                                   "--csr",      Path("web.csr"), "--out", Path("web.pem"),
+                                   "--spiffe-id"};
+  auto with = [&sign](std::vector<std::string> extra) {
+    std::vector<std::string> args = sign;
+    args.insert(args.end(), extra.begin(), extra.end());
+    return args;
+  };
+  EXPECT_EQ(Run(with({"spiffe://example.org/web", "--dns", "bad!"})), kExitError);
+  EXPECT_THAT(err_.str(), StartsWith("meshid: --dns: invalid DNS name \"bad!\""));
+  EXPECT_EQ(Run(with({"spiffe://example.org"})), kExitError);
+  EXPECT_THAT(err_.str(), HasSubstr("--spiffe-id spiffe://example.org has no path"));
+  EXPECT_EQ(Run(with({"spiffe://other.org/web"})), kExitError);
+  EXPECT_THAT(err_.str(), HasSubstr("is not the signing CA's"));
+  EXPECT_EQ(Run(with({"spiffe://example.org/web", "--ttl", "0s"})), kExitError);
+  EXPECT_THAT(err_.str(), HasSubstr("--ttl"));
+  EXPECT_FALSE(fs::exists(Path("web.pem")));
+}
+
 TEST_F(CliTest, BadTrustDomainWritesNothing) {
   EXPECT_EQ(Run({"pki", "init", "--trust-domain", "Example.org", "--out", Path("pki")}),
             kExitError);

@@ -80,8 +80,8 @@ void DescribeText(std::ostream& out, const pki::Certificate& cert, absl::Time no
        absl::StrCat(base::Rfc3339(cert.not_after()), "  (", Remaining(cert, now), ")"));
   line("SPIFFE ID:", id.ok() ? id->ToString() : join(cert.uri_sans()));
   line("DNS names:", join(cert.dns_sans()));
-  line("Public key:",
-       cert.public_key().info().Describe() + (cert.public_key().info().weak ? "  (WEAK)" : ""));
+  pki::PublicKeyInfo key = cert.public_key().info();
+  line("Public key:", key.Describe() + (key.weak ? "  (WEAK)" : ""));
   line("Signature:", cert.signature_algorithm() + (cert.weak_signature() ? "  (WEAK)" : ""));
   line("Key usage:",
        ku.present ? absl::StrCat(join(ku.Names()), ku.critical ? " (critical)" : "") : "");

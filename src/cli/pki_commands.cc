@@ -76,6 +76,15 @@ void KeyGenNotice(Io& io, pki::KeyType type, int count) {
   }
 }
 
+absl::Status CheckDnsNames(const std::vector<std::string>& names) {
+  for (const std::string& dns : names) {
+    if (!pki::IsValidDnsName(dns)) {
+      return absl::InvalidArgumentError(absl::StrCat("--dns: invalid DNS name \"", dns, "\""));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<absl::Duration> ParseTtl(const std::string& flag, const std::string& value) {
   absl::StatusOr<absl::Duration> d = base::ParseDuration(value);
   if (!d.ok()) return base::Annotate(d.status(), flag);
@@ -259,10 +268,7 @@ struct CsrOptions {
 absl::Status RunCsr(Io& io, const CsrOptions& o) {
   MESHID_ASSIGN_OR_RETURN(pki::SpiffeId id, pki::SpiffeId::Parse(o.spiffe_id));
   MESHID_ASSIGN_OR_RETURN(pki::KeyType key_type, pki::ParseKeyType(o.key_type));
-  for (const std::string& dns : o.dns) {
-    if (!pki::IsValidDnsName(dns))
-      return absl::InvalidArgumentError(absl::StrCat("--dns: invalid DNS name \"", dns, "\""));
-  }
+  MESHID_RETURN_IF_ERROR(CheckDnsNames(o.dns));
   if (o.key_out == o.out) return absl::InvalidArgumentError("--key-out and --out must differ");
   KeyGenNotice(io, key_type, 1);
   MESHID_ASSIGN_OR_RETURN(pki::PrivateKey key, pki::PrivateKey::Generate(key_type));
@@ -296,6 +302,11 @@ struct SignOptions {
 
 absl::Status RunSign(Io& io, const SignOptions& o) {
   MESHID_ASSIGN_OR_RETURN(pki::SpiffeId id, pki::SpiffeId::Parse(o.spiffe_id));
+  if (id.path().empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--spiffe-id ", id.ToString(), " has no path; a workload identity needs one"));
+  }
+  MESHID_RETURN_IF_ERROR(CheckDnsNames(o.dns));
   MESHID_ASSIGN_OR_RETURN(absl::Duration ttl, ParseTtl("--ttl", o.ttl));
   MESHID_ASSIGN_OR_RETURN(CaDirectory ca, LoadCaDirectory(o.ca, o.passphrase_file));
   if (ca.is_root) {

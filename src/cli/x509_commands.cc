@@ -158,11 +158,14 @@ absl::StatusOr<int> RunVerify(Io& io, const VerifyOptions& o) {
   }
   MESHID_ASSIGN_OR_RETURN(absl::Time now, ResolveTime(io, o.at));
   MESHID_ASSIGN_OR_RETURN(std::string bundle_data, base::ReadFile(o.bundle));
-  // Parse once with a placeholder domain to see the roots, then bind the real one.
+  // The bundle file does not say its trust domain: read the roots, then decide it.
   MESHID_ASSIGN_OR_RETURN(pki::TrustDomain placeholder, pki::TrustDomain::Parse("unknown"));
   MESHID_ASSIGN_OR_RETURN(pki::TrustBundle parsed, ParseBundle(o.bundle, bundle_data, placeholder));
   MESHID_ASSIGN_OR_RETURN(pki::TrustDomain td, BundleTrustDomain(o, parsed.x509_authorities()));
-  MESHID_ASSIGN_OR_RETURN(pki::TrustBundle bundle, ParseBundle(o.bundle, bundle_data, td));
+  pki::TrustBundle bundle(td);
+  for (const pki::Certificate& root : parsed.x509_authorities()) {
+    (void)bundle.AddX509Authority(root);  // already de-duplicated
+  }
   MESHID_ASSIGN_OR_RETURN(std::vector<pki::Certificate> chain, LoadCertificates(o.chain));
 
   pki::VerifyOptions options{now};
