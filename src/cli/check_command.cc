@@ -207,7 +207,7 @@ struct CheckOptions {
   bool json = false;
 };
 
-absl::StatusOr<Assembled> Assemble(const CheckOptions& o) {
+absl::StatusOr<Assembled> Assemble(const CheckOptions& o, std::ostream& err) {
   if (!o.dir.empty() && !o.secret.empty()) {
     return absl::InvalidArgumentError("give --dir or --secret, not both");
   }
@@ -227,7 +227,7 @@ absl::StatusOr<Assembled> Assemble(const CheckOptions& o) {
   if (!o.bundle.empty()) {
     MESHID_ASSIGN_OR_RETURN(std::string data, base::ReadFile(o.bundle));
     MESHID_ASSIGN_OR_RETURN(pki::TrustDomain any, pki::TrustDomain::Parse("unknown"));
-    MESHID_ASSIGN_OR_RETURN(pki::TrustBundle bundle, ParseBundle(o.bundle, data, any));
+    MESHID_ASSIGN_OR_RETURN(pki::TrustBundle bundle, ParseBundle(o.bundle, data, any, err));
     in.bundle = bundle.x509_authorities();
     sources.push_back("bundle " + o.bundle);
   }
@@ -283,7 +283,7 @@ absl::StatusOr<Thresholds> ResolveThresholds(const CheckOptions& o) {
 absl::StatusOr<int> RunCheck(Io& io, const CheckOptions& o) {
   MESHID_ASSIGN_OR_RETURN(absl::Time now, ResolveTime(io, o.at));
   MESHID_ASSIGN_OR_RETURN(Thresholds thresholds, ResolveThresholds(o));
-  MESHID_ASSIGN_OR_RETURN(Assembled assembled, Assemble(o));
+  MESHID_ASSIGN_OR_RETURN(Assembled assembled, Assemble(o, io.err));
   std::vector<CheckResult> results = RunChecks(assembled.input, thresholds, now);
   CheckStatus worst = Worst(results);
   std::map<CheckStatus, int> counts;

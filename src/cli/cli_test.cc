@@ -146,10 +146,20 @@ TEST_F(CliTest, SpiffeBundleJsonIsABundleEverywhere) {
             kExitOk)
       << out_.str() << err_.str();
   EXPECT_EQ(out_.str().rfind("OK: spiffe://example.org/ns/a/sa/b", 0), 0u);
+  // A key the bundle spec says to ignore leaves no authority: the SVID is rejected, and
+  // the operator is told why the bundle was empty.
   std::ofstream(Path("broken.json")) << R"({"keys": [{"use": "x509-svid"}]})";
-  EXPECT_EQ(Run({"x509", "verify", "--bundle", Path("broken.json"), "--chain", Path("svid.pem")}),
+  EXPECT_EQ(Run({"x509", "verify", "--bundle", Path("broken.json"), "--chain", Path("svid.pem"),
+                 "--expect-td", "example.org"}),
+            kExitWarning);
+  EXPECT_THAT(err_.str(), HasSubstr("note: " + Path("broken.json") +
+                                    ": keys[0] ignored: no \"x5c\" certificate"));
+  EXPECT_THAT(out_.str(), StartsWith("FAIL unknown_authority"));
+  std::ofstream(Path("not-a-set.json")) << R"({"keys": 3})";
+  EXPECT_EQ(Run({"x509", "verify", "--bundle", Path("not-a-set.json"), "--chain", Path("svid.pem"),
+                 "--expect-td", "example.org"}),
             kExitError);
-  EXPECT_THAT(err_.str(), HasSubstr("broken.json: SPIFFE bundle keys[0]"));
+  EXPECT_THAT(err_.str(), HasSubstr("not-a-set.json: SPIFFE bundle: \"keys\" must be an array"));
 }
 
 TEST_F(CliTest, SignNamesTheFlagThatIsWrong) {

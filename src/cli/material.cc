@@ -53,12 +53,17 @@ absl::StatusOr<pki::CertificateRequest> LoadCsr(const std::string& path) {
 }
 
 absl::StatusOr<pki::TrustBundle> ParseBundle(const std::string& name, absl::string_view data,
-                                             const pki::TrustDomain& trust_domain) {
+                                             const pki::TrustDomain& trust_domain,
+                                             std::ostream& notes) {
   absl::string_view trimmed = absl::StripLeadingAsciiWhitespace(data);
   absl::StatusOr<pki::TrustBundle> bundle =
       absl::StartsWith(trimmed, "{") ? pki::TrustBundle::FromSpiffeJson(trust_domain, data)
                                      : pki::TrustBundle::FromPem(trust_domain, data);
-  return bundle.ok() ? bundle : base::Annotate(bundle.status(), name);
+  if (!bundle.ok()) return base::Annotate(bundle.status(), name);
+  for (const std::string& ignored : bundle->ignored_keys()) {
+    notes << "note: " << name << ": " << ignored << "\n";
+  }
+  return bundle;
 }
 
 absl::StatusOr<CaDirectory> LoadCaDirectory(const std::string& dir,

@@ -3,6 +3,7 @@
 // Loading certificates, keys, CSRs, bundles and CA directories from files, with errors
 // that name the file.
 
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -35,9 +36,10 @@ absl::StatusOr<pki::PrivateKey> LoadPrivateKey(const std::string& path,
 absl::StatusOr<pki::CertificateRequest> LoadCsr(const std::string& path);
 
 // ParseBundle reads `data` from `name` as SPIFFE bundle JSON when it starts with '{', else
-// as PEM or DER certificates.
+// as PEM or DER certificates. JWKs the bundle spec has us ignore are noted on `notes`.
 absl::StatusOr<pki::TrustBundle> ParseBundle(const std::string& name, absl::string_view data,
-                                             const pki::TrustDomain& trust_domain);
+                                             const pki::TrustDomain& trust_domain,
+                                             std::ostream& notes);
 
 // CaDirectory is a signing CA loaded from disk: `meshid pki init`'s root/ directory
 // (root.crt, root.key) or a CA directory (ca.crt, ca.key, chain.pem, bundle.pem).

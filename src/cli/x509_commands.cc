@@ -34,12 +34,12 @@ bool LooksLikeCertificateEntry(absl::string_view name, absl::string_view value) 
          absl::EndsWith(name, ".pem") || absl::EndsWith(name, ".cer");
 }
 
-absl::StatusOr<std::vector<Found>> ReadInspectInput(const std::string& path) {
+absl::StatusOr<std::vector<Found>> ReadInspectInput(const std::string& path, std::ostream& err) {
   MESHID_ASSIGN_OR_RETURN(base::SecretString data, base::ReadSecretFile(path));
   if (absl::StartsWith(absl::StripLeadingAsciiWhitespace(data.view()), "{")) {
     // A SPIFFE bundle: its trust domain is not in the document and does not matter here.
     MESHID_ASSIGN_OR_RETURN(pki::TrustDomain any, pki::TrustDomain::Parse("unknown"));
-    MESHID_ASSIGN_OR_RETURN(pki::TrustBundle bundle, ParseBundle(path, data.view(), any));
+    MESHID_ASSIGN_OR_RETURN(pki::TrustBundle bundle, ParseBundle(path, data.view(), any, err));
     return std::vector<Found>{{path, bundle.x509_authorities(), ""}};
   }
   if (!LooksLikeKubernetesYaml(data.view())) {
@@ -86,7 +86,7 @@ absl::Status RunInspect(Io& io, const InspectOptions& o) {
   // Read everything first, so that a bad file prints nothing but its error.
   std::vector<Found> all;
   for (const std::string& file : o.files) {
-    MESHID_ASSIGN_OR_RETURN(std::vector<Found> found, ReadInspectInput(file));
+    MESHID_ASSIGN_OR_RETURN(std::vector<Found> found, ReadInspectInput(file, io.err));
     for (Found& f : found) all.push_back(std::move(f));
   }
   if (o.json) {
@@ -160,7 +160,8 @@ absl::StatusOr<int> RunVerify(Io& io, const VerifyOptions& o) {
   MESHID_ASSIGN_OR_RETURN(std::string bundle_data, base::ReadFile(o.bundle));
   // The bundle file does not say its trust domain: read the roots, then decide it.
   MESHID_ASSIGN_OR_RETURN(pki::TrustDomain placeholder, pki::TrustDomain::Parse("unknown"));
-  MESHID_ASSIGN_OR_RETURN(pki::TrustBundle parsed, ParseBundle(o.bundle, bundle_data, placeholder));
+  MESHID_ASSIGN_OR_RETURN(pki::TrustBundle parsed,
+                          ParseBundle(o.bundle, bundle_data, placeholder, io.err));
   MESHID_ASSIGN_OR_RETURN(pki::TrustDomain td, BundleTrustDomain(o, parsed.x509_authorities()));
   pki::TrustBundle bundle(td);
   for (const pki::Certificate& root : parsed.x509_authorities()) {

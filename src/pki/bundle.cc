@@ -58,28 +58,28 @@ json X509Jwk(const Certificate& cert) {
   return jwk;
 }
 
-absl::Status KeyError(size_t index, absl::string_view what) {
-  return absl::InvalidArgumentError(absl::StrCat("SPIFFE bundle keys[", index, "]: ", what));
-}
-
-absl::StatusOr<Certificate> ParseX509Jwk(const json& jwk, size_t index) {
+// ParseX509Jwk reads the authority of an "x509-svid" JWK, or says why the JWK must be
+// ignored. Per X509-SVID section 6.2 only the first "x5c" value counts.
+absl::StatusOr<Certificate> ParseX509Jwk(const json& jwk) {
   auto x5c = jwk.find("x5c");
-  if (x5c == jwk.end() || !x5c->is_array() || x5c->size() != 1 || !(*x5c)[0].is_string()) {
-    return KeyError(index, "an x509-svid key needs \"x5c\" with exactly one certificate");
+  if (x5c == jwk.end() || !x5c->is_array() || x5c->empty()) {
+    return absl::InvalidArgumentError("no \"x5c\" certificate");
   }
+  if (!(*x5c)[0].is_string()) return absl::InvalidArgumentError("\"x5c\"[0] is not a string");
   std::string der;
   if (!absl::Base64Unescape((*x5c)[0].get<std::string>(), &der)) {
-    return KeyError(index, "\"x5c\"[0] is not valid base64");
+    return absl::InvalidArgumentError("\"x5c\"[0] is not valid base64");
   }
   absl::StatusOr<Certificate> cert = Certificate::FromDer(der);
-  if (!cert.ok()) return KeyError(index, absl::StrCat("\"x5c\"[0]: ", cert.status().message()));
+  if (!cert.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("\"x5c\"[0]: ", cert.status().message()));
+  }
   auto kty = jwk.find("kty");
-  if (kty == jwk.end() || !kty->is_string()) return KeyError(index, "\"kty\" is missing");
   std::string algorithm = cert->public_key().info().algorithm;
   std::string expected = algorithm == "EC" || algorithm == "RSA" ? algorithm : "OKP";
-  if (kty->get<std::string>() != expected) {
-    return KeyError(index, absl::StrCat("\"kty\" is \"", kty->get<std::string>(),
-                                        "\" but the certificate's key is ", algorithm));
+  if (kty == jwk.end() || !kty->is_string() || kty->get<std::string>() != expected) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("\"kty\" does not match the certificate's ", algorithm, " key"));
   }
   return cert;
 }
@@ -121,21 +121,31 @@ absl::StatusOr<TrustBundle> TrustBundle::FromSpiffeJson(const TrustDomain& trust
     }
     bundle.refresh_hint_ = absl::Seconds(hint->get<int64_t>());
   }
+  // The bundle spec has consumers ignore, not reject, a JWK they cannot use; say which.
+  auto ignore = [&bundle](size_t i, absl::string_view why) {
+    bundle.ignored_keys_.push_back(absl::StrCat("keys[", i, "] ignored: ", why));
+  };
   for (size_t i = 0; i < keys->size(); ++i) {
     const json& jwk = (*keys)[i];
-    if (!jwk.is_object()) return KeyError(i, "not a JSON object");
-    auto use = jwk.find("use");
-    if (use == jwk.end() || !use->is_string()) return KeyError(i, "\"use\" is missing");
-    if (use->get<std::string>() == kX509Use) {
-      absl::StatusOr<Certificate> cert = ParseX509Jwk(jwk, i);
-      if (!cert.ok()) return cert.status();
-      bundle.AddX509Authority(*cert).IgnoreError();
+    auto use = jwk.is_object() ? jwk.find("use") : jwk.end();
+    if (!jwk.is_object() || use == jwk.end() || !use->is_string()) {
+      ignore(i, "no \"use\"");
+    } else if (use->get<std::string>() == kX509Use) {
+      absl::StatusOr<Certificate> cert = ParseX509Jwk(jwk);
+      if (!cert.ok()) {
+        ignore(i, cert.status().message());
+        continue;
+      }
+      bundle.AddX509Authority(*cert).IgnoreError();  // a duplicate is harmless
     } else if (use->get<std::string>() == kJwtUse) {
       auto kid = jwk.find("kid");
       if (kid == jwk.end() || !kid->is_string() || kid->get<std::string>().empty()) {
-        return KeyError(i, "a jwt-svid key needs a \"kid\"");
+        ignore(i, "a jwt-svid key without \"kid\"");
+        continue;
       }
       bundle.jwt_authorities_.push_back(jwk.dump());
+    } else {
+      ignore(i, absl::StrCat("unknown \"use\" \"", use->get<std::string>(), "\""));
     }
   }
   return bundle;

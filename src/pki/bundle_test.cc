@@ -69,15 +69,15 @@ TEST(BundleTest, SpiffeJsonRoundTripKeepsEverything) {
   EXPECT_TRUE(parsed->x509_authorities()[1] == rsa_root);
   EXPECT_EQ(parsed->sequence(), 42u);
   EXPECT_EQ(parsed->refresh_hint(), std::nullopt);
-  EXPECT_EQ(parsed->jwt_authorities().size(), 1u) << "unknown uses are ignored";
+  EXPECT_EQ(parsed->jwt_authorities().size(), 1u);
+  EXPECT_EQ(parsed->ignored_keys().size(), 1u) << "the unknown use";
   nlohmann::json rsa = nlohmann::json::parse(parsed->ToSpiffeJson())["keys"][1];
   EXPECT_EQ(rsa["kty"], "RSA");
   EXPECT_EQ(rsa["e"], "AQAB");
 }
 
-TEST(BundleTest, RejectsMalformedSpiffeJson) {
+TEST(BundleTest, RejectsWhatIsNotAJwkSet) {
   TestPki pki = TestPki::Create(kTestEpoch);
-  std::string x5c = nlohmann::json::parse(pki.Bundle().ToSpiffeJson())["keys"][0]["x5c"][0];
   struct Case {
     std::string json;
     std::string message;
@@ -86,14 +86,6 @@ TEST(BundleTest, RejectsMalformedSpiffeJson) {
       {"{", "not valid JSON"},
       {"[]", "not a JSON object"},
       {"{}", "\"keys\" must be an array"},
-      {R"({"keys": [1]})", "keys[0]: not a JSON object"},
-      {R"({"keys": [{"kty": "EC"}]})", "\"use\" is missing"},
-      {R"({"keys": [{"use": "x509-svid", "kty": "EC"}]})", "exactly one certificate"},
-      {R"({"keys": [{"use": "x509-svid", "kty": "EC", "x5c": ["!!"]}]})", "not valid base64"},
-      {R"({"keys": [{"use": "x509-svid", "kty": "EC", "x5c": ["AAAA"]}]})", "\"x5c\"[0]"},
-      {R"({"keys": [{"use": "x509-svid", "kty": "RSA", "x5c": [")" + x5c + R"("]}]})",
-       "\"kty\" is \"RSA\" but the certificate's key is EC"},
-      {R"({"keys": [{"use": "jwt-svid", "kty": "EC"}]})", "needs a \"kid\""},
       {R"({"keys": [], "spiffe_sequence": -1})", "spiffe_sequence"},
       {R"({"keys": [], "spiffe_refresh_hint": "5m"})", "spiffe_refresh_hint"},
   };
@@ -102,6 +94,47 @@ TEST(BundleTest, RejectsMalformedSpiffeJson) {
     ASSERT_FALSE(bundle.ok()) << c.json;
     EXPECT_THAT(testing::MessageOf(bundle.status()), HasSubstr(c.message)) << c.json;
   }
+}
+
+TEST(BundleTest, IgnoresKeysItCannotUseAsTheSpecsRequire) {
+  TestPki pki = TestPki::Create(kTestEpoch);
+  TestPki other = TestPki::Create(kTestEpoch);
+  auto x5c = [](const Certificate& c) {
+    return nlohmann::json::parse(TrustBundle::FromPem(*TrustDomain::Parse("td"), c.ToPem())
+                                     ->ToSpiffeJson())["keys"][0]["x5c"][0];
+  };
+  nlohmann::json keys = nlohmann::json::array({
+      1,
+      {{"kty", "EC"}},
+      {{"use", "x509-svid"}, {"kty", "EC"}},
+      {{"use", "x509-svid"}, {"kty", "EC"}, {"x5c", nlohmann::json::array()}},
+      {{"use", "x509-svid"}, {"kty", "EC"}, {"x5c", {"!!"}}},
+      {{"use", "x509-svid"}, {"kty", "EC"}, {"x5c", {"AAAA"}}},
+      {{"use", "x509-svid"}, {"kty", "RSA"}, {"x5c", {x5c(pki.root.certificate)}}},
+      {{"use", "jwt-svid"}, {"kty", "EC"}},
+      {{"use", "something-new"}, {"kty", "EC"}},
+      // Only the first x5c value counts (X509-SVID 6.2).
+      {{"use", "x509-svid"},
+       {"kty", "EC"},
+       {"x5c", {x5c(other.root.certificate), x5c(pki.root.certificate)}}},
+  });
+  absl::StatusOr<TrustBundle> bundle =
+      TrustBundle::FromSpiffeJson(pki.trust_domain, nlohmann::json{{"keys", keys}}.dump());
+  ASSERT_TRUE(bundle.ok()) << bundle.status();
+  ASSERT_EQ(bundle->x509_authorities().size(), 1u);
+  EXPECT_TRUE(bundle->x509_authorities()[0] == other.root.certificate);
+  EXPECT_TRUE(bundle->jwt_authorities().empty());
+  std::vector<std::string> ignored = bundle->ignored_keys();
+  ASSERT_EQ(ignored.size(), 9u);
+  EXPECT_EQ(ignored[0], "keys[0] ignored: no \"use\"");
+  EXPECT_EQ(ignored[1], "keys[1] ignored: no \"use\"");
+  EXPECT_EQ(ignored[2], "keys[2] ignored: no \"x5c\" certificate");
+  EXPECT_EQ(ignored[3], "keys[3] ignored: no \"x5c\" certificate");
+  EXPECT_THAT(ignored[4], HasSubstr("not valid base64"));
+  EXPECT_THAT(ignored[5], HasSubstr("\"x5c\"[0]:"));
+  EXPECT_THAT(ignored[6], HasSubstr("\"kty\" does not match the certificate's EC key"));
+  EXPECT_THAT(ignored[7], HasSubstr("jwt-svid key without \"kid\""));
+  EXPECT_THAT(ignored[8], HasSubstr("unknown \"use\" \"something-new\""));
 }
 
 TEST(BundleTest, AddAndRemoveAuthorities) {

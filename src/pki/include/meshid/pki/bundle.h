@@ -25,9 +25,11 @@ class TrustBundle {
                                              absl::string_view pem);
 
   // FromSpiffeJson reads a SPIFFE bundle (a JWK Set with "spiffe_sequence" and
-  // "spiffe_refresh_hint"). Keys with "use": "x509-svid" must carry exactly one certificate
-  // in "x5c" whose key type matches "kty"; keys with another "use" are kept verbatim when it
-  // is "jwt-svid" and ignored otherwise, as the bundle spec asks.
+  // "spiffe_refresh_hint"). As the bundle and X509-SVID specs require, a JWK that cannot be
+  // used is ignored rather than rejected: no or unknown "use", no "x5c", an "x5c"[0] that is
+  // not a certificate, a "kty" that does not match it, a jwt-svid key without "kid". Only
+  // the first "x5c" value counts. ignored_keys() says what was ignored and why. JWT
+  // authorities are kept verbatim. A document that is not a JWK Set is InvalidArgument.
   static absl::StatusOr<TrustBundle> FromSpiffeJson(const TrustDomain& trust_domain,
                                                     absl::string_view json_text);
 
@@ -51,10 +53,14 @@ class TrustBundle {
   // jwt_authorities returns the JWT authority JWKs, each a JSON object text.
   const std::vector<std::string>& jwt_authorities() const { return jwt_authorities_; }
 
+  // ignored_keys explains each JWK FromSpiffeJson ignored: "keys[2] ignored: no \"x5c\"".
+  const std::vector<std::string>& ignored_keys() const { return ignored_keys_; }
+
  private:
   TrustDomain trust_domain_;
   std::vector<Certificate> x509_authorities_;
   std::vector<std::string> jwt_authorities_;
+  std::vector<std::string> ignored_keys_;
   uint64_t sequence_ = 0;
   std::optional<absl::Duration> refresh_hint_;
 };
