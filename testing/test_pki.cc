@@ -103,6 +103,11 @@ absl::StatusOr<pki::Certificate> BuildCertificate(const CertSpec& spec,
         {NID_subject_alt_name, san}}) {
     if (absl::Status s = AddExt(cert, issuer_cert, nid, value); !s.ok()) return cleanup(s);
   }
+  for (const auto& [name, value] : spec.extra_extensions) {
+    if (absl::Status s = AddExt(cert, issuer_cert, OBJ_txt2nid(name.c_str()), value); !s.ok()) {
+      return cleanup(s);
+    }
+  }
   const pki::PrivateKey& signing_key = issuer != nullptr ? issuer->key : subject_private;
   const EVP_MD* md = spec.sha1 ? EVP_sha1() : EVP_sha256();
   if (X509_sign(cert, signing_key.get0(), md) <= 0) {

@@ -7,6 +7,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 
 namespace meshid::base {
 
@@ -29,7 +30,8 @@ absl::StatusOr<absl::Duration> ParseDuration(absl::string_view text) {
       if (!absl::SimpleAtod(s.substr(start, i - start), &days)) {
         return absl::InvalidArgumentError(absl::StrCat("invalid duration \"", s, "\""));
       }
-      absl::StrAppend(&rewritten, days * 24, "h");
+      // Fixed notation: StrAppend would write 1e+06 for large counts.
+      absl::StrAppend(&rewritten, absl::StrFormat("%.6f", days * 24), "h");
       ++i;
       continue;
     }

@@ -13,6 +13,7 @@ TEST(ParseDurationTest, AcceptsAbseilUnitsAndDays) {
   EXPECT_EQ(*ParseDuration("1.5d"), absl::Hours(36));
   EXPECT_EQ(*ParseDuration("90m"), absl::Minutes(90));
   EXPECT_EQ(*ParseDuration(" 20s "), absl::Seconds(20));
+  EXPECT_EQ(*ParseDuration("50000d"), absl::Hours(24 * 50000));
 }
 
 TEST(ParseDurationTest, RejectsBadInput) {

@@ -140,6 +140,11 @@ bool IsDirectory(const std::string& path) {
   return stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+bool IsRegularFile(const std::string& path) {
+  struct stat st;
+  return stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
 void StagedFiles::Add(std::string path, absl::string_view content, mode_t mode) {
   entries_.push_back(Entry{std::move(path), SecretString(std::string(content)), mode});
 }
@@ -165,12 +170,43 @@ std::vector<std::string> StagedFiles::paths() const {
   return out;
 }
 
-absl::Status StagedFiles::Commit() {
+absl::Status StagedFiles::Commit(bool overwrite) {
   namespace fs = std::filesystem;
+  // Two spellings of one file ("x" and "./x") would share a temporary and a target.
+  for (size_t i = 0; i < entries_.size(); ++i) {
+    for (size_t j = 0; j < i; ++j) {
+      std::error_code ec;
+      auto resolved = [&ec](const std::string& p) {
+        return fs::weakly_canonical(fs::absolute(p, ec), ec);
+      };
+      if (resolved(entries_[i].path) == resolved(entries_[j].path)) {
+        return absl::InvalidArgumentError(absl::StrCat(entries_[j].path, " and ", entries_[i].path,
+                                                       " are the same file; give two paths"));
+      }
+    }
+  }
+
+  struct Placement {
+    std::string temp;
+    std::string backup;  // set when an existing target was kept aside
+    bool placed = false;
+  };
+  std::vector<Placement> placements(entries_.size());
   std::vector<std::string> created_dirs;  // outermost first
-  std::vector<std::string> temps;
   auto rollback = [&](absl::Status status) {
-    for (const std::string& t : temps) unlink(t.c_str());
+    for (size_t i = 0; i < placements.size(); ++i) {
+      Placement& p = placements[i];
+      if (p.placed) {
+        if (!p.backup.empty()) {
+          rename(p.backup.c_str(), entries_[i].path.c_str());
+          p.backup.clear();
+        } else {
+          unlink(entries_[i].path.c_str());
+        }
+      }
+      if (!p.temp.empty()) unlink(p.temp.c_str());
+      if (!p.backup.empty()) unlink(p.backup.c_str());
+    }
     for (auto it = created_dirs.rbegin(); it != created_dirs.rend(); ++it) rmdir(it->c_str());
     return status;
   };
@@ -201,23 +237,57 @@ absl::Status StagedFiles::Commit() {
     }
   }
 
-  for (const Entry& e : entries_) {
-    std::string temp = absl::StrCat(e.path, ".tmp-", getpid());
+  std::string tag = absl::StrCat(getpid());
+  for (size_t i = 0; i < entries_.size(); ++i) {
+    const Entry& e = entries_[i];
+    std::string temp = absl::StrCat(e.path, ".tmp-", tag, "-", i);
     unlink(temp.c_str());
     absl::Status status = WriteNewFile(temp, e.content.view(), e.mode);
     if (!status.ok()) {
       unlink(temp.c_str());
       return rollback(status);
     }
-    temps.push_back(temp);
+    placements[i].temp = temp;
   }
+
   for (size_t i = 0; i < entries_.size(); ++i) {
-    if (rename(temps[i].c_str(), entries_[i].path.c_str()) != 0) {
-      int err = errno;
-      for (size_t j = i; j < temps.size(); ++j) unlink(temps[j].c_str());
-      return absl::UnavailableError(
-          absl::StrCat(entries_[i].path, ": cannot move into place: ", ErrnoText(err)));
+    const std::string& target = entries_[i].path;
+    Placement& p = placements[i];
+    if (overwrite && PathExists(target)) {
+      if (IsDirectory(target)) {
+        return rollback(
+            absl::InvalidArgumentError(absl::StrCat(target, ": is a directory, not a file")));
+      }
+      std::string backup = absl::StrCat(target, ".bak-", tag, "-", i);
+      unlink(backup.c_str());
+      if (link(target.c_str(), backup.c_str()) != 0) {
+        return rollback(absl::UnavailableError(
+            absl::StrCat(target, ": cannot keep a backup: ", ErrnoText(errno))));
+      }
+      p.backup = backup;
     }
+    if (overwrite) {
+      if (rename(p.temp.c_str(), target.c_str()) != 0) {
+        return rollback(absl::UnavailableError(
+            absl::StrCat(target, ": cannot move into place: ", ErrnoText(errno))));
+      }
+    } else {
+      // link(2) fails with EEXIST instead of replacing: no check-then-act race.
+      if (link(p.temp.c_str(), target.c_str()) != 0) {
+        int err = errno;
+        return rollback(err == EEXIST
+                            ? absl::AlreadyExistsError(absl::StrCat(
+                                  target, ": already exists; pass --force to overwrite it"))
+                            : absl::UnavailableError(absl::StrCat(
+                                  target, ": cannot move into place: ", ErrnoText(err))));
+      }
+      unlink(p.temp.c_str());
+    }
+    p.temp.clear();
+    p.placed = true;
+  }
+  for (Placement& p : placements) {
+    if (!p.backup.empty()) unlink(p.backup.c_str());
   }
   return absl::OkStatus();
 }

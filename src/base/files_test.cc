@@ -62,7 +62,7 @@ TEST_F(FilesTest, CommitWritesEveryFileWithItsMode) {
   files.Add(Path("out/cert.pem"), "cert", 0644);
   files.AddSecret(Path("out/key.pem"), SecretString("key"));
   ASSERT_TRUE(files.CheckNoneExist().ok());
-  ASSERT_TRUE(files.Commit().ok());
+  ASSERT_TRUE(files.Commit(false).ok());
   EXPECT_EQ(*ReadFile(Path("out/cert.pem")), "cert");
   EXPECT_EQ(*ReadFile(Path("out/key.pem")), "key");
   EXPECT_EQ(ModeOf(Path("out/cert.pem")), 0644u);
@@ -87,17 +87,57 @@ TEST_F(FilesTest, FailedCommitLeavesNothingBehind) {
   StagedFiles files;
   files.Add(Path("new/a.pem"), "a", 0644);
   files.Add(Path("blocker/b.pem"), "b", 0644);
-  EXPECT_FALSE(files.Commit().ok());
+  EXPECT_FALSE(files.Commit(false).ok());
   EXPECT_FALSE(PathExists(Path("new"))) << "directories Commit made are removed";
   EXPECT_EQ(std::distance(fs::directory_iterator(dir_), fs::directory_iterator()), 1);
 }
 
-TEST_F(FilesTest, CommitReplacesAnExistingFileAtomically) {
+TEST_F(FilesTest, CommitReplacesAnExistingFileOnlyWhenAskedTo) {
   std::ofstream(Path("f")) << "old";
   StagedFiles files;
   files.Add(Path("f"), "new", 0644);
-  ASSERT_TRUE(files.Commit().ok());
+  // A file that appeared after CheckNoneExist is not overwritten.
+  absl::Status refused = files.Commit(false);
+  EXPECT_EQ(refused.code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(*ReadFile(Path("f")), "old");
+  ASSERT_TRUE(files.Commit(true).ok());
   EXPECT_EQ(*ReadFile(Path("f")), "new");
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir_), fs::directory_iterator()), 1)
+      << "no temporary or backup file is left";
+}
+
+TEST_F(FilesTest, AFailureHalfwayRestoresWhatWasReplaced) {
+  std::ofstream(Path("a")) << "old a";
+  std::ofstream(Path("b")) << "old b";
+  fs::create_directory(Path("c"));  // cannot be replaced by a file
+  StagedFiles files;
+  files.Add(Path("a"), "new a", 0644);
+  files.Add(Path("b"), "new b", 0600);
+  files.Add(Path("c"), "new c", 0644);
+  files.Add(Path("d"), "new d", 0644);
+  EXPECT_FALSE(files.Commit(true).ok());
+  EXPECT_EQ(*ReadFile(Path("a")), "old a");
+  EXPECT_EQ(*ReadFile(Path("b")), "old b");
+  EXPECT_TRUE(IsDirectory(Path("c")));
+  EXPECT_FALSE(PathExists(Path("d")));
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir_), fs::directory_iterator()), 3);
+}
+
+TEST_F(FilesTest, RefusesTwoSpellingsOfOneTarget) {
+  StagedFiles files;
+  files.Add(Path("x"), "key", 0600);
+  files.Add(dir_ + "/./x", "csr", 0644);
+  absl::Status status = files.Commit(false);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(status.message().find("same file"), std::string::npos);
+  EXPECT_FALSE(PathExists(Path("x")));
+}
+
+TEST_F(FilesTest, IsRegularFile) {
+  std::ofstream(Path("f")) << "x";
+  EXPECT_TRUE(IsRegularFile(Path("f")));
+  EXPECT_FALSE(IsRegularFile(dir_));
+  EXPECT_FALSE(IsRegularFile(Path("missing")));
 }
 
 }  // namespace

@@ -251,12 +251,15 @@ class Checker {
   void CheckCaChain() {
     const std::string group = "chain";
     Certificate current = in_.ca_chain.front();
-    bool complete = false;
-    for (size_t hops = 0; hops <= in_.ca_chain.size() + 1; ++hops) {
-      if (Contains(in_.bundle, current)) {
-        complete = true;
-        break;
+    std::vector<Certificate> seen;
+    while (!Contains(in_.bundle, current)) {
+      if (Contains(seen, current)) {
+        Add(group, "chain.complete", CheckStatus::kFail,
+            absl::StrCat("the chain loops back to \"", ShortName(current),
+                         "\" without reaching a root in the bundle"));
+        return CheckChainTrusted(group);
       }
+      seen.push_back(current);
       std::optional<Certificate> issuer = FindIssuer(current);
       if (!issuer.has_value()) {
         Add(group, "chain.complete", CheckStatus::kFail,
@@ -264,15 +267,17 @@ class Checker {
                          ShortName(current),
                          "\" is neither in the chain nor a root in the bundle; peers will "
                          "fail the handshake"));
-        break;
+        return CheckChainTrusted(group);
       }
       current = *issuer;
     }
-    if (complete) {
-      Add(group, "chain.complete", CheckStatus::kOk,
-          absl::StrCat(in_.ca_chain.size(), " CA certificate(s) up to root \"", ShortName(current),
-                       "\""));
-    }
+    Add(group, "chain.complete", CheckStatus::kOk,
+        absl::StrCat(in_.ca_chain.size(), " CA certificate(s) up to root \"", ShortName(current),
+                     "\""));
+    CheckChainTrusted(group);
+  }
+
+  void CheckChainTrusted(const std::string& group) {
     pki::VerifyResult result = pki::VerifyCaChain(in_.ca_chain, in_.bundle, now_);
     if (result.ok() || IsStrengthError(result.error())) {
       Add(group, "chain.trusted", CheckStatus::kOk, "the CA verifies against the bundle");
@@ -300,7 +305,17 @@ class Checker {
       }
     }
     if (in_.ca_chain.empty()) return;
-    if (!in_.root_keys_beside_ca_key.empty()) {
+    std::optional<Certificate> own_root;
+    for (const Certificate& root : in_.bundle) {
+      if (in_.ca_key.has_value() && in_.ca_key->Matches(root.public_key())) own_root = root;
+    }
+    if (own_root.has_value()) {
+      Add(group, "root_key.offline", CheckStatus::kFail,
+          absl::StrCat("the online CA key ", in_.ca_key_source, " is the private key of root \"",
+                       ShortName(*own_root),
+                       "\": keep the root offline and give the CA an intermediate (meshid pki "
+                       "intermediate)"));
+    } else if (!in_.root_keys_beside_ca_key.empty()) {
       Add(group, "root_key.offline", CheckStatus::kFail,
           absl::StrCat("a root private key sits next to the online CA key (",
                        absl::StrJoin(in_.root_keys_beside_ca_key, ", "),
@@ -322,14 +337,15 @@ class Checker {
     if (CheckValidity(group, "leaf", leaf)) CheckLifetime(group, "leaf", leaf, Level::kLeaf);
     std::optional<pki::VerifyResult> bad =
         pki::CheckSvidProfile(leaf, pki::Usage::kClientAndServer);
+    if (!bad.has_value()) bad = pki::CheckSvidIssuanceProfile(leaf);
     if (!bad.has_value()) bad = TrustDomainMismatch(leaf);
     if (bad.has_value()) {
       Add(group, "leaf.svid", CheckStatus::kFail,
           absl::StrCat(pki::ChainErrorName(bad->error()), ": ", bad->detail()));
     } else {
       Add(group, "leaf.svid", CheckStatus::kOk,
-          "conforms to X509-SVID (one SPIFFE ID, CA:false, digitalSignature, serverAuth + "
-          "clientAuth)");
+          "conforms to X509-SVID (one SPIFFE ID, CA:false, keyUsage critical digitalSignature, "
+          "serverAuth + clientAuth)");
     }
     CheckStrength(group, "leaf", leaf);
     pki::VerifyResult path = pki::VerifyCaChain(in_.leaf_chain, in_.bundle, now_);
@@ -412,7 +428,8 @@ absl::StatusOr<Threshold> ParseThreshold(absl::string_view text) {
   Threshold t;
   if (absl::ConsumeSuffix(&text, "%")) {
     double percent = 0;
-    if (!absl::SimpleAtod(text, &percent) || percent <= 0 || percent >= 100) {
+    // Written so that NaN fails too.
+    if (!absl::SimpleAtod(text, &percent) || !(percent > 0 && percent < 100)) {
       return absl::InvalidArgumentError(
           absl::StrCat("threshold \"", text, "%\" must be a percentage between 0 and 100"));
     }

@@ -13,6 +13,7 @@
 #include "meshid/base/duration.h"
 #include "meshid/base/files.h"
 #include "meshid/base/status.h"
+#include "meshid/base/text.h"
 #include "secret_yaml.h"
 
 namespace meshid::cli {
@@ -72,13 +73,23 @@ absl::StatusOr<InputFiles> ReadDirectory(const std::string& dir) {
   while (struct dirent* e = readdir(d)) {
     std::string name = e->d_name;
     if (name == "." || name == "..") continue;
-    absl::StatusOr<base::SecretString> data = base::ReadSecretFile(JoinPath(dir, name));
+    std::string path = JoinPath(dir, name);
+    // Only regular files are read: a FIFO would block, and subdirectories are not material.
+    if (!base::IsRegularFile(path)) {
+      if (IsLayoutFile(name) && status.ok()) {
+        status = absl::InvalidArgumentError(
+            absl::StrCat(path, base::IsDirectory(path) ? ": is a directory, expected a file"
+                                                       : ": is not a regular file"));
+      }
+      continue;
+    }
+    absl::StatusOr<base::SecretString> data = base::ReadSecretFile(path);
     if (data.ok()) {
       files.entries.emplace(name, *std::move(data));
     } else if (IsLayoutFile(name) && status.ok()) {
       status = data.status();  // a file a layout needs is unusable: say which and why
     }
-    // Other files that cannot be read (subdirectories, large files) are not CA material.
+    // Other files that cannot be read (large ones, unreadable ones) are not CA material.
   }
   closedir(d);
   if (!status.ok()) return status;
@@ -311,12 +322,13 @@ absl::StatusOr<int> RunCheck(Io& io, const CheckOptions& o) {
     for (const CheckResult& r : results) {
       if (r.group != group) {
         group = r.group;
-        io.out << "\n" << group << "\n" << std::string(group.size(), '-') << "\n";
+        std::string title = base::Printable(group);
+        io.out << "\n" << title << "\n" << std::string(title.size(), '-') << "\n";
       }
       const char* mark = r.status == CheckStatus::kOk     ? "√"
                          : r.status == CheckStatus::kWarn ? "‼"
                                                           : "×";
-      io.out << mark << " " << r.name << ": " << r.detail << "\n";
+      io.out << mark << " " << r.name << ": " << base::Printable(r.detail) << "\n";
     }
     io.out << "\nStatus check results are "
            << (worst == CheckStatus::kOk     ? "√"

@@ -197,6 +197,37 @@ TEST_F(CheckTest, ChainAndKeyProblems) {
   EXPECT_EQ(Find(Run(in), "root_key.offline").status, CheckStatus::kWarn);
 }
 
+TEST_F(CheckTest, ARootUsedAsTheOnlineCaFails) {
+  // cert-manager's CA issuer, a self-signed Istio cacerts, a Linkerd issuer that is its own
+  // anchor: the root key is online.
+  CheckInput in = Hierarchy();
+  in.ca_chain = {pki_.root.certificate};
+  in.ca_key = pki_.root.key;
+  std::vector<CheckResult> results = Run(in);
+  const CheckResult& r = Find(results, "root_key.offline");
+  EXPECT_EQ(r.status, CheckStatus::kFail);
+  EXPECT_THAT(r.detail, HasSubstr("is the private key of root"));
+}
+
+TEST_F(CheckTest, AChainThatLoopsIsIncomplete) {
+  // Two CAs that name each other as issuer, both signed by the other's key.
+  pki::PrivateKey ka = *pki::PrivateKey::Generate(pki::KeyType::kEcP256);
+  pki::PrivateKey kb = *pki::PrivateKey::Generate(pki::KeyType::kEcP256);
+  testing::CertSpec a_spec = testing::CaSpec("A", "example.org", kTestEpoch, 365 * kDay, 1);
+  testing::CertSpec b_spec = testing::CaSpec("B", "example.org", kTestEpoch, 365 * kDay, 1);
+  a_spec.key_ids = b_spec.key_ids = false;
+  pki::Signer b_self{*testing::BuildCertificate(b_spec, kb, nullptr), kb};
+  pki::Certificate a = *testing::BuildCertificate(a_spec, ka, &b_self);
+  pki::Signer a_signer{a, ka};
+  pki::Certificate b = *testing::BuildCertificate(b_spec, kb, &a_signer);
+  CheckInput in = Hierarchy();
+  in.ca_chain = {a, b};
+  in.ca_key = ka;
+  std::vector<CheckResult> results = Run(in);
+  EXPECT_THAT(Find(results, "chain.complete").detail, HasSubstr("loops back"));
+  EXPECT_EQ(Find(results, "chain.trusted").status, CheckStatus::kFail);
+}
+
 TEST_F(CheckTest, IntermediateOutlivingItsRootFails) {
   pki::PrivateKey key = *pki::PrivateKey::Generate(pki::KeyType::kEcP256);
   testing::CertSpec spec = testing::CaSpec("long", "example.org", kTestEpoch, 20 * 365 * kDay, 1);
@@ -241,7 +272,7 @@ TEST(ThresholdTest, ParseAndApply) {
   Threshold both{absl::Hours(4), 0.5};
   EXPECT_EQ(both.For(absl::Hours(1)), absl::Minutes(30));
   EXPECT_EQ(both.For(absl::Hours(24)), absl::Hours(4));
-  for (const char* bad : {"", "0%", "100%", "-1%", "x%", "5", "-3d"}) {
+  for (const char* bad : {"", "0%", "100%", "-1%", "x%", "nan%", "inf%", "5", "-3d"}) {
     EXPECT_FALSE(ParseThreshold(bad).ok()) << bad;
   }
 }

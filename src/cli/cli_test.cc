@@ -11,6 +11,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "meshid/pki/bundle.h"
+#include "meshid/pki/key.h"
 #include "meshid/testing/fake_clock.h"
 #include "meshid/testing/test_pki.h"
 #include "nlohmann/json.hpp"
@@ -184,6 +185,67 @@ TEST_F(CliTest, SignNamesTheFlagThatIsWrong) {
   EXPECT_EQ(Run(with({"spiffe://example.org/web", "--ttl", "0s"})), kExitError);
   EXPECT_THAT(err_.str(), HasSubstr("--ttl"));
   EXPECT_FALSE(fs::exists(Path("web.pem")));
+}
+
+TEST_F(CliTest, OneFileForKeyAndCsrIsRefused) {
+  fs::path previous = fs::current_path();
+  fs::current_path(dir_);
+  int code = Run(
+      {"pki", "csr", "--spiffe-id", "spiffe://example.org/a", "--key-out", "x", "--out", "./x"});
+  fs::current_path(previous);
+  EXPECT_EQ(code, kExitError);
+  EXPECT_THAT(err_.str(), HasSubstr("are the same file"));
+  EXPECT_FALSE(fs::exists(Path("x")));
+}
+
+// Certificate fields are bytes chosen by whoever made the certificate: they must neither
+// crash JSON output (invalid UTF-8) nor reach the terminal raw (escape sequences, newlines).
+TEST_F(CliTest, HostileCertificateFieldsAreEscapedNotFatal) {
+  testing::TestPki pki = testing::TestPki::Create(testing::kTestEpoch);
+  pki::PrivateKey key = *pki::PrivateKey::Generate(pki::KeyType::kEcP256);
+  testing::CertSpec spec = testing::LeafSpec("spiffe://example.org/\xff", testing::kTestEpoch);
+  spec.dns = {"evil\x1b[31mRED"};
+  absl::StatusOr<pki::Certificate> leaf = testing::BuildCertificate(spec, key, &pki.intermediate);
+  ASSERT_TRUE(leaf.ok()) << leaf.status();
+  std::ofstream(Path("evil.pem")) << pki::ToPem({*leaf, pki.intermediate.certificate});
+  std::ofstream(Path("bundle.pem")) << pki.root.certificate.ToPem();
+
+  ASSERT_EQ(Run({"x509", "inspect", Path("evil.pem")}), kExitOk);
+  EXPECT_THAT(out_.str(), HasSubstr("evil\\x1b[31mRED"));
+  EXPECT_EQ(out_.str().find('\x1b'), std::string::npos);
+  EXPECT_EQ(out_.str().find('\xff'), std::string::npos);
+
+  for (std::vector<std::string> cmd :
+       {std::vector<std::string>{"x509", "inspect", Path("evil.pem"), "-o", "json"},
+        {"x509", "verify", "--bundle", Path("bundle.pem"), "--chain", Path("evil.pem"), "-o",
+         "json"},
+        {"check", "--bundle", Path("bundle.pem"), "--leaf", Path("evil.pem"), "-o", "json"}}) {
+    Run(cmd);  // inspect 0, verify 1 (rejected), check 2 (a failed check): all report
+    EXPECT_EQ(err_.str(), "") << cmd[0];
+    nlohmann::json doc = nlohmann::json::parse(out_.str(), nullptr, false);
+    EXPECT_FALSE(doc.is_discarded()) << cmd[0] << ": " << out_.str();
+  }
+  EXPECT_EQ(Run({"x509", "verify", "--bundle", Path("bundle.pem"), "--chain", Path("evil.pem")}),
+            kExitWarning);
+  EXPECT_THAT(out_.str(), HasSubstr("\\xff"));
+}
+
+TEST_F(CliTest, CheckSkipsFifosAndNamesAnUnusableLayoutFile) {
+  ASSERT_EQ(Run({"pki", "init", "--trust-domain", "example.org", "--out", Path("pki")}), kExitOk);
+  // A FIFO nobody writes to would block a reader forever.
+  ASSERT_EQ(mkfifo(Path("pki/intermediate/notes").c_str(), 0600), 0);
+  EXPECT_EQ(Run({"check", "--dir", Path("pki/intermediate")}), kExitOk) << out_.str() << err_.str();
+  fs::remove(Path("pki/intermediate/ca.crt"));
+  fs::create_directory(Path("pki/intermediate/ca.crt"));
+  EXPECT_EQ(Run({"check", "--dir", Path("pki/intermediate")}), kExitError);
+  EXPECT_THAT(err_.str(), HasSubstr("ca.crt: is a directory"));
+}
+
+TEST_F(CliTest, InitNotesATtlCutByItsIssuer) {
+  EXPECT_EQ(Run({"pki", "init", "--trust-domain", "example.org", "--out", Path("pki"), "--root-ttl",
+                 "100d", "--intermediate-ttl", "365d"}),
+            kExitOk);
+  EXPECT_THAT(err_.str(), HasSubstr("note: the intermediate CA's TTL was cut"));
 }
 
 TEST_F(CliTest, BadTrustDomainWritesNothing) {

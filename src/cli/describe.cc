@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "meshid/base/duration.h"
+#include "meshid/base/text.h"
 
 namespace meshid::cli {
 
@@ -21,10 +22,10 @@ std::string Remaining(const pki::Certificate& cert, absl::Time now) {
 std::string ShortName(const pki::Certificate& cert) {
   if (!cert.is_ca()) {
     std::vector<std::string> uris = cert.uri_sans();
-    if (uris.size() == 1) return uris.front();
+    if (uris.size() == 1) return base::Printable(uris.front());
   }
   std::string subject = cert.subject();
-  return subject.empty() ? absl::StrCat("serial ", cert.serial_hex()) : subject;
+  return subject.empty() ? absl::StrCat("serial ", cert.serial_hex()) : base::Printable(subject);
 }
 
 json DescribeJson(const pki::Certificate& cert, absl::Time now) {
@@ -64,8 +65,8 @@ json DescribeJson(const pki::Certificate& cert, absl::Time now) {
 
 void DescribeText(std::ostream& out, const pki::Certificate& cert, absl::Time now) {
   auto line = [&out](absl::string_view label, absl::string_view value) {
-    out << "  " << label << std::string(16 - label.size(), ' ') << (value.empty() ? "-" : value)
-        << "\n";
+    out << "  " << label << std::string(16 - label.size(), ' ')
+        << (value.empty() ? "-" : base::Printable(value)) << "\n";
   };
   auto join = [](const std::vector<std::string>& v) { return absl::StrJoin(v, ", "); };
   pki::KeyUsage ku = cert.key_usage();

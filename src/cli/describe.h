@@ -21,7 +21,8 @@ nlohmann::json DescribeJson(const pki::Certificate& cert, absl::Time now);
 // DescribeText writes the same fields as aligned "Label: value" lines, indented by two.
 void DescribeText(std::ostream& out, const pki::Certificate& cert, absl::Time now);
 
-// ShortName names a certificate in one phrase: its SPIFFE ID for a leaf, else its subject.
+// ShortName names a certificate in one printable phrase: its SPIFFE ID for a leaf, else its
+// subject.
 std::string ShortName(const pki::Certificate& cert);
 
 }  // namespace meshid::cli

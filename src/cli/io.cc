@@ -2,17 +2,14 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "meshid/base/text.h"
 
 namespace meshid::cli {
 
 int Fail(Io& io, const absl::Status& status) {
-  std::string message(status.message());
-  // One line, always: fold any newline an underlying library put in.
-  for (char& c : message) {
-    if (c == '\n' || c == '\r') c = ' ';
-  }
-  io.err << "meshid: " << message << "\n";
-  return 2;
+  // One line, always, whatever bytes a certificate or a library put in the message.
+  io.err << "meshid: " << base::Printable(status.message()) << "\n";
+  return kExitError;
 }
 
 void AddOutputFlag(CLI::App* cmd, bool* json) {
@@ -38,7 +35,10 @@ absl::StatusOr<absl::Time> ResolveTime(const Io& io, const std::string& at) {
   return t;
 }
 
-void PrintJson(Io& io, const nlohmann::json& doc) { io.out << doc.dump(2) << "\n"; }
+void PrintJson(Io& io, const nlohmann::json& doc) {
+  // Certificate fields are bytes from peers: replace invalid UTF-8 rather than throw.
+  io.out << doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+}
 
 std::string Examples(std::initializer_list<const char*> lines) {
   std::string out = "\nExamples:\n";

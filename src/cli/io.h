@@ -22,7 +22,8 @@ struct Io {
   int exit_code = 0;
 };
 
-// Fail reports `status` as one line on stderr ("meshid: <message>") and returns kExitError.
+// Fail reports `status` as one line on stderr ("meshid: <message>", made printable) and
+// returns kExitError.
 int Fail(Io& io, const absl::Status& status);
 
 // AddOutputFlag adds "-o,--output text|json" to `cmd`, bound to `json` (true for json).
@@ -34,7 +35,8 @@ void AddAtFlag(CLI::App* cmd, std::string* at);
 // ResolveTime returns the time given with --at, or the clock's now when `at` is empty.
 absl::StatusOr<absl::Time> ResolveTime(const Io& io, const std::string& at);
 
-// PrintJson writes `doc` indented, with a trailing newline.
+// PrintJson writes `doc` indented, with a trailing newline; invalid UTF-8 in a string is
+// replaced with U+FFFD.
 void PrintJson(Io& io, const nlohmann::json& doc);
 
 // Example formats a help footer: "Examples:" followed by each line indented.

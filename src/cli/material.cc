@@ -3,6 +3,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "meshid/base/files.h"
 #include "meshid/base/status.h"
 
@@ -21,10 +22,10 @@ absl::StatusOr<std::vector<pki::Certificate>> LoadCertificates(const std::string
 
 absl::StatusOr<base::SecretString> ReadPassphrase(const std::string& path) {
   MESHID_ASSIGN_OR_RETURN(base::SecretString data, base::ReadSecretFile(path, 4096));
-  std::string value(data.view());
-  if (absl::EndsWith(value, "\n")) value.pop_back();
-  if (absl::EndsWith(value, "\r")) value.pop_back();
-  base::SecretString pass(std::move(value));
+  absl::string_view value = data.view();
+  absl::ConsumeSuffix(&value, "\n");
+  absl::ConsumeSuffix(&value, "\r");
+  base::SecretString pass(value);
   if (pass.empty())
     return absl::InvalidArgumentError(absl::StrCat(path, ": the passphrase is empty"));
   return pass;

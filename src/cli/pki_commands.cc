@@ -9,6 +9,7 @@
 #include "meshid/base/duration.h"
 #include "meshid/base/files.h"
 #include "meshid/base/status.h"
+#include "meshid/base/text.h"
 #include "meshid/pki/csr.h"
 #include "meshid/pki/issue.h"
 #include "meshid/pki/verify.h"
@@ -51,7 +52,7 @@ absl::Status StageCaDirectory(base::StagedFiles& files, std::vector<Written>& wr
 
 absl::Status Commit(base::StagedFiles& files, bool force) {
   if (!force) MESHID_RETURN_IF_ERROR(files.CheckNoneExist());
-  return files.Commit();
+  return files.Commit(/*overwrite=*/force);
 }
 
 void PrintWritten(Io& io, const std::vector<Written>& written) {
@@ -74,6 +75,16 @@ void KeyGenNotice(Io& io, pki::KeyType type, int count) {
     io.err << "generating " << count << " " << pki::KeyTypeName(type)
            << " key(s); this can take a few seconds...\n";
   }
+}
+
+// NoteIfCut tells the operator when the TTL asked for `what` was cut to end with its issuer,
+// and reports whether it was.
+bool NoteIfCut(Io& io, absl::string_view what, absl::Time now, absl::Duration ttl,
+               const pki::Certificate& issuer) {
+  if (now + ttl <= issuer.not_after()) return false;
+  io.err << "note: the " << what << "'s TTL was cut to end with its issuer ("
+         << base::Rfc3339(issuer.not_after()) << "); a certificate never outlives its issuer\n";
+  return true;
 }
 
 absl::Status CheckDnsNames(const std::vector<std::string>& names) {
@@ -158,6 +169,7 @@ absl::Status RunInit(Io& io, const InitOptions& o) {
         pki::Certificate env,
         pki::IssueIntermediateCa(parent, env_key.public_key(),
                                  {td, kEnvironmentName, env_ttl, kEnvironmentPathLen}, now));
+    NoteIfCut(io, "environment CA", now, env_ttl, root);
     parent_chain.insert(parent_chain.begin(), env);
     MESHID_RETURN_IF_ERROR(StageCaDirectory(files, written, JoinPath(o.out, "environment"), env_key,
                                             parent_chain, roots, "environment CA"));
@@ -169,6 +181,7 @@ absl::Status RunInit(Io& io, const InitOptions& o) {
       pki::Certificate intermediate,
       pki::IssueIntermediateCa(parent, int_key.public_key(),
                                {td, kIntermediateName, int_ttl, kIntermediatePathLen}, now));
+  NoteIfCut(io, "intermediate CA", now, int_ttl, parent.certificate);
   std::vector<pki::Certificate> chain = {intermediate};
   chain.insert(chain.end(), parent_chain.begin(), parent_chain.end());
   MESHID_RETURN_IF_ERROR(StageCaDirectory(files, written, JoinPath(o.out, "intermediate"), int_key,
@@ -235,7 +248,7 @@ absl::Status RunIntermediate(Io& io, const IntermediateOptions& o) {
   MESHID_RETURN_IF_ERROR(
       StageCaDirectory(files, written, o.out, key, chain, parent.roots, "intermediate CA"));
   MESHID_RETURN_IF_ERROR(Commit(files, o.force));
-  bool capped = now + ttl > parent_cert.not_after();
+  bool capped = NoteIfCut(io, "intermediate CA", now, ttl, parent_cert);
   if (o.json) {
     PrintJson(io, {{"not_after", base::Rfc3339(cert->not_after())},
                    {"capped_by_issuer", capped},
@@ -246,11 +259,6 @@ absl::Status RunIntermediate(Io& io, const IntermediateOptions& o) {
          << "\":\n";
   PrintWritten(io, written);
   io.out << "It expires " << base::Rfc3339(cert->not_after()) << ".\n";
-  if (capped) {
-    io.err << "note: the TTL was cut to end with the issuer ("
-           << base::Rfc3339(parent_cert.not_after())
-           << "); an intermediate never outlives its root.\n";
-  }
   return absl::OkStatus();
 }
 
@@ -269,7 +277,6 @@ absl::Status RunCsr(Io& io, const CsrOptions& o) {
   MESHID_ASSIGN_OR_RETURN(pki::SpiffeId id, pki::SpiffeId::Parse(o.spiffe_id));
   MESHID_ASSIGN_OR_RETURN(pki::KeyType key_type, pki::ParseKeyType(o.key_type));
   MESHID_RETURN_IF_ERROR(CheckDnsNames(o.dns));
-  if (o.key_out == o.out) return absl::InvalidArgumentError("--key-out and --out must differ");
   KeyGenNotice(io, key_type, 1);
   MESHID_ASSIGN_OR_RETURN(pki::PrivateKey key, pki::PrivateKey::Generate(key_type));
   MESHID_ASSIGN_OR_RETURN(pki::CertificateRequest csr,
@@ -339,14 +346,10 @@ absl::Status RunSign(Io& io, const SignOptions& o) {
 
   std::vector<std::string> asked = csr.uri_sans();
   if (!asked.empty() && asked.front() != id.ToString()) {
-    io.err << "note: the CSR asked for " << asked.front() << "; issued " << id.ToString()
-           << " as --spiffe-id says\n";
+    io.err << "note: the CSR asked for " << base::Printable(asked.front()) << "; issued "
+           << id.ToString() << " as --spiffe-id says\n";
   }
-  bool capped = now + ttl > ca.signer.certificate.not_after();
-  if (capped) {
-    io.err << "note: the TTL was cut to end with the CA (" << base::Rfc3339(leaf->not_after())
-           << ")\n";
-  }
+  bool capped = NoteIfCut(io, "certificate", now, ttl, ca.signer.certificate);
   if (o.json) {
     PrintJson(io, {{"path", o.out},
                    {"spiffe_id", id.ToString()},

@@ -11,6 +11,7 @@
 #include "meshid/base/duration.h"
 #include "meshid/base/files.h"
 #include "meshid/base/status.h"
+#include "meshid/base/text.h"
 #include "meshid/pki/verify.h"
 #include "secret_yaml.h"
 
@@ -40,6 +41,10 @@ absl::StatusOr<std::vector<Found>> ReadInspectInput(const std::string& path, std
     // A SPIFFE bundle: its trust domain is not in the document and does not matter here.
     MESHID_ASSIGN_OR_RETURN(pki::TrustDomain any, pki::TrustDomain::Parse("unknown"));
     MESHID_ASSIGN_OR_RETURN(pki::TrustBundle bundle, ParseBundle(path, data.view(), any, err));
+    if (bundle.x509_authorities().empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ": the SPIFFE bundle holds no X.509 authority"));
+    }
     return std::vector<Found>{{path, bundle.x509_authorities(), ""}};
   }
   if (!LooksLikeKubernetesYaml(data.view())) {
@@ -107,13 +112,13 @@ absl::Status RunInspect(Io& io, const InspectOptions& o) {
   bool first = true;
   for (const Found& f : all) {
     if (!f.private_key.empty()) {
-      io.out << (first ? "" : "\n") << f.source << ": private key (" << f.private_key
-             << "), not shown\n";
+      io.out << (first ? "" : "\n") << base::Printable(f.source) << ": private key ("
+             << f.private_key << "), not shown\n";
       first = false;
     }
     for (size_t i = 0; i < f.certificates.size(); ++i) {
-      io.out << (first ? "" : "\n") << f.source << " [" << i + 1 << "/" << f.certificates.size()
-             << "]\n";
+      io.out << (first ? "" : "\n") << base::Printable(f.source) << " [" << i + 1 << "/"
+             << f.certificates.size() << "]\n";
       DescribeText(io.out, f.certificates[i], now);
       first = false;
     }
@@ -195,7 +200,7 @@ absl::StatusOr<int> RunVerify(Io& io, const VerifyOptions& o) {
     }
     PrintJson(io, doc);
   } else if (result.ok()) {
-    io.out << "OK: " << result.chain().spiffe_id->ToString() << "\n";
+    io.out << "OK: " << result.chain().spiffe_id->ToString() << "\n";  // a valid ID is ASCII
     const std::vector<pki::Certificate>& certs = result.chain().certificates;
     for (size_t i = 0; i < certs.size(); ++i) {
       std::string role = i == 0 ? "leaf" : i + 1 == certs.size() ? "trust anchor" : "CA";
@@ -203,7 +208,8 @@ absl::StatusOr<int> RunVerify(Io& io, const VerifyOptions& o) {
              << Remaining(certs[i], now) << ")\n";
     }
   } else {
-    io.out << "FAIL " << pki::ChainErrorName(result.error()) << ": " << result.detail() << "\n";
+    io.out << "FAIL " << pki::ChainErrorName(result.error()) << ": "
+           << base::Printable(result.detail()) << "\n";
   }
   return result.ok() ? kExitOk : kExitWarning;
 }

@@ -114,6 +114,10 @@ absl::StatusOr<SpiffeId> Certificate::spiffe_id() const {
   return SpiffeId::Parse(uris.front());
 }
 
+bool Certificate::has_invalid_extensions() const {
+  return (X509_get_extension_flags(cert_.get()) & EXFLAG_INVALID) != 0;
+}
+
 bool Certificate::is_ca() const {
   uint32_t flags = X509_get_extension_flags(cert_.get());
   return (flags & EXFLAG_BCONS) != 0 && (flags & EXFLAG_CA) != 0;

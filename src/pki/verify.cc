@@ -190,6 +190,8 @@ absl::string_view ChainErrorName(ChainError error) {
       return "leaf_can_sign";
     case ChainError::kLeafKeyUsage:
       return "leaf_key_usage";
+    case ChainError::kSanNotCritical:
+      return "san_not_critical";
     case ChainError::kNoSpiffeId:
       return "no_spiffe_id";
     case ChainError::kMultipleUriSans:
@@ -221,6 +223,11 @@ absl::string_view ChainErrorName(ChainError error) {
 }
 
 std::optional<VerifyResult> CheckSvidProfile(const Certificate& leaf, Usage usage) {
+  if (leaf.has_invalid_extensions()) {
+    return VerifyResult::Fail(
+        ChainError::kMalformed,
+        absl::StrCat("the leaf ", Describe(leaf), " has an undecodable or duplicated extension"));
+  }
   std::vector<std::string> uris = leaf.uri_sans();
   if (uris.empty()) {
     return VerifyResult::Fail(ChainError::kNoSpiffeId,
@@ -248,13 +255,6 @@ std::optional<VerifyResult> CheckSvidProfile(const Certificate& leaf, Usage usag
     return VerifyResult::Fail(ChainError::kLeafCanSign,
                               absl::StrCat(who, " has keyCertSign or cRLSign"));
   }
-  if (!ku.present || !ku.critical || !ku.digital_signature) {
-    return VerifyResult::Fail(
-        ChainError::kLeafKeyUsage,
-        absl::StrCat(who, !ku.present             ? " has no keyUsage"
-                          : !ku.digital_signature ? " lacks keyUsage digitalSignature"
-                                                  : "'s keyUsage is not critical"));
-  }
   ExtendedKeyUsage eku = leaf.extended_key_usage();
   bool need_client = usage == Usage::kClientAndServer || usage == Usage::kClient;
   bool need_server = usage == Usage::kClientAndServer || usage == Usage::kServer;
@@ -267,6 +267,24 @@ std::optional<VerifyResult> CheckSvidProfile(const Certificate& leaf, Usage usag
     return VerifyResult::Fail(
         ChainError::kEkuMissingServerAuth,
         absl::StrCat(who, " has extendedKeyUsage without serverAuth: it cannot be a TLS server"));
+  }
+  return std::nullopt;
+}
+
+std::optional<VerifyResult> CheckSvidIssuanceProfile(const Certificate& leaf) {
+  std::string who = absl::StrCat("the leaf ", Describe(leaf));
+  KeyUsage ku = leaf.key_usage();
+  if (!ku.present || !ku.critical || !ku.digital_signature) {
+    return VerifyResult::Fail(
+        ChainError::kLeafKeyUsage,
+        absl::StrCat(who, !ku.present             ? " has no keyUsage"
+                          : !ku.digital_signature ? " lacks keyUsage digitalSignature"
+                                                  : "'s keyUsage is not critical"));
+  }
+  if (leaf.subject().empty() && !leaf.san_critical()) {
+    return VerifyResult::Fail(
+        ChainError::kSanNotCritical,
+        absl::StrCat(who, " has an empty subject but a non-critical subjectAltName"));
   }
   return std::nullopt;
 }

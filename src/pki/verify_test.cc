@@ -121,12 +121,44 @@ TEST_F(VerifyTest, LeafProfileRules) {
   ExpectError(Verify(Build(spec)), ChainError::kLeafCanSign);
 
   spec = LeafSpec(kId, kTestEpoch);
-  spec.key_usage = "";
-  ExpectError(Verify(Build(spec)), ChainError::kLeafKeyUsage, "no keyUsage");
-  spec.key_usage = "critical,keyEncipherment";
-  ExpectError(Verify(Build(spec)), ChainError::kLeafKeyUsage, "digitalSignature");
-  spec.key_usage = "digitalSignature";
-  ExpectError(Verify(Build(spec)), ChainError::kLeafKeyUsage, "not critical");
+  spec.dns = {"a.example.org"};
+  spec.uris.push_back("spiffe://example.org/other");
+  Certificate two = Build(spec);
+  ExpectError(Verify(two), ChainError::kMultipleUriSans);
+}
+
+// keyUsage and SAN criticality bind issuers; validators (go-spiffe among them) do not reject
+// on them, so the verifier accepts and the issuance profile reports.
+TEST_F(VerifyTest, IssuanceProfileRulesBindIssuersNotValidators) {
+  struct Case {
+    std::string key_usage;
+    bool san_critical;
+    ChainError error;
+    std::string detail;
+  } cases[] = {
+      {"", true, ChainError::kLeafKeyUsage, "no keyUsage"},
+      {"critical,keyEncipherment", true, ChainError::kLeafKeyUsage, "digitalSignature"},
+      {"digitalSignature", true, ChainError::kLeafKeyUsage, "not critical"},
+      {"critical,digitalSignature", false, ChainError::kSanNotCritical, "non-critical"},
+  };
+  for (const Case& c : cases) {
+    CertSpec spec = LeafSpec(kId, kTestEpoch);
+    spec.key_usage = c.key_usage;
+    spec.san_critical = c.san_critical;
+    Certificate leaf = Build(spec);
+    EXPECT_TRUE(Verify(leaf).ok()) << c.detail;
+    std::optional<VerifyResult> bad = CheckSvidIssuanceProfile(leaf);
+    ASSERT_TRUE(bad.has_value()) << c.detail;
+    ExpectError(*bad, c.error, c.detail);
+  }
+  EXPECT_FALSE(CheckSvidIssuanceProfile(pki_.IssueLeaf("/ok").certificate).has_value());
+}
+
+TEST_F(VerifyTest, DuplicatedExtensionsAreMalformed) {
+  // Two subjectAltName extensions: one could hide the identity a peer would check.
+  CertSpec spec = LeafSpec(kId, kTestEpoch);
+  spec.extra_extensions = {{"subjectAltName", "URI:spiffe://example.org/other"}};
+  ExpectError(Verify(Build(spec)), ChainError::kMalformed, "duplicated extension");
 }
 
 TEST_F(VerifyTest, IdentityRules) {

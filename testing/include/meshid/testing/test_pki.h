@@ -28,6 +28,8 @@ struct CertSpec {
   absl::Time not_before;
   absl::Time not_after;
   bool sha1 = false;  // sign with SHA-1 instead of SHA-256
+  // More extensions (name, value), added after the others even when one repeats.
+  std::vector<std::pair<std::string, std::string>> extra_extensions;
 };
 
 // LeafSpec returns a spec for a conforming X509-SVID leaf for `id`, valid for `ttl` from `now`.

@@ -30,12 +30,16 @@ absl::StatusOr<SecretString> ReadSecretFile(const std::string& path,
 // PathExists reports whether anything (file, directory, link) exists at `path`.
 bool PathExists(const std::string& path);
 bool IsDirectory(const std::string& path);
+bool IsRegularFile(const std::string& path);
 
 // StagedFiles writes a set of files all-or-nothing. Add() only records what to write;
 // Commit() creates missing parent directories (0700 when they will hold a file of mode 0600,
-// else 0755), writes every file to a temporary name beside its target, flushes it, and then
-// renames each into place. If anything fails before the renames, every temporary file and
-// every directory Commit created is removed, so a failed command leaves nothing behind.
+// else 0755), writes every file to a temporary name beside its target and flushes it, then
+// puts each into place. Without `overwrite` a file is placed with link(2), which fails
+// rather than replace a file that appeared meanwhile; with it, a replaced file is first
+// kept under a backup name. If any step fails, the files already placed are removed or
+// restored from their backups, and temporary files and the directories Commit created are
+// removed: a failed command leaves the tree as it found it (short of a crash mid-way).
 class StagedFiles {
  public:
   StagedFiles() = default;
@@ -48,7 +52,7 @@ class StagedFiles {
   // CheckNoneExist fails with AlreadyExists naming the first target that already exists.
   absl::Status CheckNoneExist() const;
 
-  absl::Status Commit();
+  absl::Status Commit(bool overwrite);
 
   // paths lists the targets in the order they were added.
   std::vector<std::string> paths() const;

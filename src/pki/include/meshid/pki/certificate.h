@@ -69,6 +69,10 @@ class Certificate {
   // there is none, several, or that it is not a valid SPIFFE ID.
   absl::StatusOr<SpiffeId> spiffe_id() const;
 
+  // has_invalid_extensions reports an extension OpenSSL could not decode, or one that
+  // appears twice (RFC 5280 4.2 forbids it; two subjectAltNames could hide an identity).
+  bool has_invalid_extensions() const;
+
   bool is_ca() const;
   // path_len returns the basicConstraints pathLenConstraint, if any.
   std::optional<int> path_len() const;

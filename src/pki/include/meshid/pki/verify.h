@@ -24,7 +24,8 @@ enum class ChainError {
   kBadSignature,          // a signature does not verify
   kLeafIsCa,              // the leaf has CA:true
   kLeafCanSign,           // the leaf has keyCertSign or cRLSign
-  kLeafKeyUsage,          // the leaf's keyUsage is absent, not critical, or lacks digitalSignature
+  kLeafKeyUsage,          // issuance profile: keyUsage absent, not critical, or no digitalSignature
+  kSanNotCritical,        // issuance profile: empty subject with a non-critical subjectAltName
   kNoSpiffeId,            // the leaf has no URI SAN
   kMultipleUriSans,       // the leaf has more than one URI SAN
   kInvalidSpiffeId,       // the URI SAN is not a SPIFFE ID, or has no path
@@ -94,8 +95,15 @@ VerifyResult VerifyX509Svid(absl::Span<const Certificate> chain, const TrustBund
 VerifyResult VerifyCaChain(absl::Span<const Certificate> chain, absl::Span<const Certificate> roots,
                            absl::Time at);
 
-// CheckSvidProfile returns the first X509-SVID leaf rule `leaf` breaks (identity,
-// basicConstraints, keyUsage, extendedKeyUsage for `usage`), or nullopt when it conforms.
+// CheckSvidProfile returns the first rule the X509-SVID spec has validators enforce that
+// `leaf` breaks — one URI SAN that is a SPIFFE ID with a path, CA:false, no keyCertSign or
+// cRLSign — or the extendedKeyUsage `usage` needs; nullopt when it passes.
 std::optional<VerifyResult> CheckSvidProfile(const Certificate& leaf, Usage usage);
+
+// CheckSvidIssuanceProfile returns the first rule an issuer must follow that `leaf` breaks
+// although validators accept it: keyUsage present, critical, with digitalSignature; a
+// critical subjectAltName when the subject is empty. `meshid check` reports these; the
+// verifier does not reject on them, as other SPIFFE verifiers do not.
+std::optional<VerifyResult> CheckSvidIssuanceProfile(const Certificate& leaf);
 
 }  // namespace meshid::pki
