@@ -11,14 +11,7 @@ set -euo pipefail
 
 . "$(dirname -- "${BASH_SOURCE[0]}")/lib/assert.sh"
 
-require_binary "${1:-}"
-MESHID=$(cd -- "$(dirname -- "$1")" && pwd)/$(basename -- "$1")
-mk_tmpdir
-export OPENSSL_CONF=/dev/null
-
-W="$TEST_TMP/w"
-mkdir -p "$W"
-cd "$W"
+setup_test "$@"
 
 WEB_ID=spiffe://example.org/ns/default/sa/web
 

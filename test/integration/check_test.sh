@@ -10,10 +10,7 @@ set -euo pipefail
 HERE=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
 . "$HERE/lib/assert.sh"
 
-require_binary "${1:-}"
-MESHID=$(cd -- "$(dirname -- "$1")" && pwd)/$(basename -- "$1")
-mk_tmpdir
-export OPENSSL_CONF=/dev/null
+setup_test "$@"
 
 FX="$TEST_TMP/fx"
 bash "$HERE/lib/make_openssl_fixtures.sh" "$FX" || fail "make_openssl_fixtures.sh failed"

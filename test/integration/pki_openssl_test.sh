@@ -9,15 +9,7 @@ set -euo pipefail
 
 . "$(dirname -- "${BASH_SOURCE[0]}")/lib/assert.sh"
 
-require_binary "${1:-}"
-MESHID=$(cd -- "$(dirname -- "$1")" && pwd)/$(basename -- "$1")
-mk_tmpdir
-# Keep a user or system openssl.cnf out of the openssl commands below.
-export OPENSSL_CONF=/dev/null
-
-W="$TEST_TMP/w"
-mkdir -p "$W"
-cd "$W"
+setup_test "$@"
 
 TD=example.org
 WEB_ID=spiffe://example.org/ns/default/sa/web

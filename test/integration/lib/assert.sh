@@ -72,6 +72,19 @@ _show() {
   fi
 }
 
+# setup_test MESHID_BINARY : the common start of a test script, called from its main shell:
+# sets $MESHID (absolute), makes $TEST_TMP (removed on exit), keeps any openssl.cnf out of
+# the openssl commands, and enters a fresh work directory $W.
+setup_test() {
+  require_binary "${1:-}"
+  MESHID=$(cd -- "$(dirname -- "$1")" && pwd)/$(basename -- "$1")
+  mk_tmpdir
+  export OPENSSL_CONF=/dev/null
+  W="$TEST_TMP/w"
+  mkdir -p "$W"
+  cd "$W"
+}
+
 # mk_tmpdir : create $TEST_TMP (mktemp -d) and remove it when the script exits.
 # Also creates $TEST_TMP/cap for captured output. Call it once, from the main shell.
 mk_tmpdir() {
