@@ -22,8 +22,8 @@ namespace meshid::store {
 enum class SlotState { kPrepared, kActive, kRetired };
 
 struct IssuingCaRecord {
-  std::string serial;           // certificate serial, lowercase hex; the key
-  std::string slot;             // "A" or "B"
+  std::string serial;  // certificate serial, lowercase hex; the key
+  std::string slot;    // "A" or "B"
   SlotState state = SlotState::kPrepared;
   std::string certificate_der;  // the issuing CA certificate
   std::string key_path;         // file holding its private key (the store never holds keys)
@@ -65,9 +65,9 @@ struct EntryRecord {
 
 // EntryChanges is what changed for one parent since a revision.
 struct EntryChanges {
-  bool full = false;                 // true: `entries` is the whole set (a first sync, or a
-                                     // revision the store does not know)
-  std::vector<EntryRecord> entries;  // created since the revision (or all, when full)
+  bool full = false;                     // true: `entries` is the whole set (a first sync, or a
+                                         // revision the store does not know)
+  std::vector<EntryRecord> entries;      // created since the revision (or all, when full)
   std::vector<std::string> deleted_ids;  // deleted since the revision (empty when full)
   int64_t revision = 0;                  // the store's current entries revision
 };
