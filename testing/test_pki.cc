@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -120,6 +121,46 @@ absl::StatusOr<pki::Certificate> BuildCertificate(const CertSpec& spec,
       pki::Certificate::FromDer(absl::string_view(reinterpret_cast<char*>(der), len));
   OPENSSL_free(der);
   return out;
+}
+
+absl::StatusOr<std::string> BuildCsrPem(
+    const pki::PrivateKey& key,
+    const std::vector<std::pair<std::string, std::string>>& extensions) {
+  X509_REQ* req = X509_REQ_new();
+  X509_REQ_set_version(req, 0);
+  X509_REQ_set_pubkey(req, key.get0());
+  STACK_OF(X509_EXTENSION)* exts = sk_X509_EXTENSION_new_null();
+  absl::Status status;
+  for (const auto& [name, value] : extensions) {
+    X509V3_CTX ctx;
+    X509V3_set_ctx(&ctx, nullptr, nullptr, req, nullptr, 0);
+    X509_EXTENSION* ext =
+        X509V3_EXT_nconf_nid(nullptr, &ctx, OBJ_txt2nid(name.c_str()), value.c_str());
+    if (ext == nullptr) {
+      status = pki::OpenSslError(absl::StrCat("CSR extension ", name, "=", value));
+      break;
+    }
+    sk_X509_EXTENSION_push(exts, ext);
+  }
+  if (status.ok() && !extensions.empty() && X509_REQ_add_extensions(req, exts) != 1) {
+    status = pki::OpenSslError("X509_REQ_add_extensions");
+  }
+  sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+  if (status.ok() && X509_REQ_sign(req, key.get0(), EVP_sha256()) <= 0) {
+    status = pki::OpenSslError("X509_REQ_sign");
+  }
+  std::string pem;
+  if (status.ok()) {
+    BIO* bio = BIO_new(BIO_s_mem());
+    PEM_write_bio_X509_REQ(bio, req);
+    char* data = nullptr;
+    long len = BIO_get_mem_data(bio, &data);
+    pem.assign(data, static_cast<size_t>(len));
+    BIO_free(bio);
+  }
+  X509_REQ_free(req);
+  if (!status.ok()) return status;
+  return pem;
 }
 
 pki::PrivateKey MakeWeakRsaKey(int bits) {

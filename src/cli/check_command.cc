@@ -14,6 +14,7 @@
 #include "meshid/base/files.h"
 #include "meshid/base/status.h"
 #include "meshid/base/text.h"
+#include "meshid/pki/crypto.h"
 #include "secret_yaml.h"
 
 namespace meshid::cli {
@@ -121,26 +122,16 @@ void AppendNew(std::vector<pki::Certificate>& to, const std::vector<pki::Certifi
   }
 }
 
-// FindRootKeys lists the entries, other than `used_key`, that hold the private key of one of
-// `roots` (or an encrypted key whose name says it is the root's).
-std::vector<std::string> FindRootKeys(const InputFiles& files, const std::string& used_key,
-                                      const std::vector<pki::Certificate>& roots) {
-  std::vector<std::string> found;
+// RootKeysBeside lists the entries, other than the CA key `used_key`, that hold a root's
+// private key.
+std::vector<std::string> RootKeysBeside(const InputFiles& files, const std::string& used_key,
+                                        const std::vector<pki::Certificate>& roots) {
+  std::vector<std::pair<std::string, absl::string_view>> others;
   for (const auto& [name, data] : files.entries) {
-    if (name == used_key || !absl::StrContains(data.view(), "PRIVATE KEY")) continue;
-    if (pki::PrivateKey::IsEncryptedPem(data.view())) {
-      if (absl::StrContains(name, "root")) found.push_back(files.Path(name));
-      continue;
-    }
-    absl::StatusOr<pki::PrivateKey> key = pki::PrivateKey::Parse(data.view());
-    if (!key.ok()) continue;
-    for (const pki::Certificate& root : roots) {
-      if (key->Matches(root.public_key())) {
-        found.push_back(files.Path(name));
-        break;
-      }
-    }
+    if (name != used_key) others.emplace_back(name, data.view());
   }
+  std::vector<std::string> found = pki::FindRootKeys(others, roots);
+  for (std::string& name : found) name = files.Path(name);
   return found;
 }
 
@@ -182,7 +173,7 @@ absl::StatusOr<Assembled> FromFiles(const InputFiles& files, const std::string& 
         in.ca_key, ParsePrivateKeyAt(files.Path(layout->key), data.view(), passphrase_file));
     in.ca_key_source = files.Path(layout->key);
     if (!in.ca_chain.empty())
-      in.root_keys_beside_ca_key = FindRootKeys(files, layout->key, in.bundle);
+      in.root_keys_beside_ca_key = RootKeysBeside(files, layout->key, in.bundle);
   }
   return out;
 }

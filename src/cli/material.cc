@@ -9,17 +9,6 @@
 
 namespace meshid::cli {
 
-std::string JoinPath(const std::string& dir, const std::string& name) {
-  if (dir.empty() || absl::EndsWith(dir, "/")) return dir + name;
-  return absl::StrCat(dir, "/", name);
-}
-
-absl::StatusOr<std::vector<pki::Certificate>> LoadCertificates(const std::string& path) {
-  MESHID_ASSIGN_OR_RETURN(std::string data, base::ReadFile(path));
-  absl::StatusOr<std::vector<pki::Certificate>> certs = pki::ParseCertificates(data);
-  return certs.ok() ? certs : base::Annotate(certs.status(), path);
-}
-
 absl::StatusOr<base::SecretString> ReadPassphrase(const std::string& path) {
   MESHID_ASSIGN_OR_RETURN(base::SecretString data, base::ReadSecretFile(path, 4096));
   absl::string_view value = data.view();
@@ -69,41 +58,11 @@ absl::StatusOr<pki::TrustBundle> ParseBundle(const std::string& name, absl::stri
 
 absl::StatusOr<CaDirectory> LoadCaDirectory(const std::string& dir,
                                             const std::string& passphrase_file) {
-  if (!base::IsDirectory(dir)) {
-    if (!base::PathExists(dir))
-      return absl::NotFoundError(absl::StrCat(dir, ": no such directory"));
-    return absl::InvalidArgumentError(absl::StrCat(dir, ": is not a directory"));
+  base::SecretString pass;
+  if (!passphrase_file.empty()) {
+    MESHID_ASSIGN_OR_RETURN(pass, ReadPassphrase(passphrase_file));
   }
-  bool is_root =
-      !base::PathExists(JoinPath(dir, "ca.crt")) && base::PathExists(JoinPath(dir, "root.crt"));
-  std::string cert_path = JoinPath(dir, is_root ? "root.crt" : "ca.crt");
-  std::string key_path = JoinPath(dir, is_root ? "root.key" : "ca.key");
-  if (!base::PathExists(cert_path)) {
-    return absl::NotFoundError(absl::StrCat(
-        dir, ": holds neither ca.crt (a CA directory) nor root.crt (a root directory)"));
-  }
-  MESHID_ASSIGN_OR_RETURN(std::vector<pki::Certificate> certs, LoadCertificates(cert_path));
-  MESHID_ASSIGN_OR_RETURN(pki::PrivateKey key, LoadPrivateKey(key_path, passphrase_file));
-  const pki::Certificate& cert = certs.front();
-  if (!key.Matches(cert.public_key())) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(key_path, ": does not belong to the certificate in ", cert_path));
-  }
-  CaDirectory ca{pki::Signer{cert, key}, {}, {}, is_root};
-  if (is_root) {
-    ca.roots = {cert};
-    return ca;
-  }
-  ca.chain = {cert};
-  std::string chain_path = JoinPath(dir, "chain.pem");
-  if (base::PathExists(chain_path)) {
-    MESHID_ASSIGN_OR_RETURN(std::vector<pki::Certificate> chain, LoadCertificates(chain_path));
-    for (const pki::Certificate& c : chain) {
-      if (!(c == cert) && !c.IsSelfSigned()) ca.chain.push_back(c);
-    }
-  }
-  MESHID_ASSIGN_OR_RETURN(ca.roots, LoadCertificates(JoinPath(dir, "bundle.pem")));
-  return ca;
+  return pki::ReadCaDirectory(dir, pass.view());
 }
 
 }  // namespace meshid::cli

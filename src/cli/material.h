@@ -10,6 +10,7 @@
 #include "absl/status/statusor.h"
 #include "meshid/base/secret.h"
 #include "meshid/pki/bundle.h"
+#include "meshid/pki/ca_directory.h"
 #include "meshid/pki/certificate.h"
 #include "meshid/pki/csr.h"
 #include "meshid/pki/issue.h"
@@ -18,7 +19,9 @@
 namespace meshid::cli {
 
 // LoadCertificates reads PEM or DER certificates from `path`.
-absl::StatusOr<std::vector<pki::Certificate>> LoadCertificates(const std::string& path);
+inline absl::StatusOr<std::vector<pki::Certificate>> LoadCertificates(const std::string& path) {
+  return pki::ReadCertificatesFile(path);
+}
 
 // ReadPassphrase reads a passphrase file; one trailing newline is dropped. Empty is an error.
 absl::StatusOr<base::SecretString> ReadPassphrase(const std::string& path);
@@ -41,19 +44,13 @@ absl::StatusOr<pki::TrustBundle> ParseBundle(const std::string& name, absl::stri
                                              const pki::TrustDomain& trust_domain,
                                              std::ostream& notes);
 
-// CaDirectory is a signing CA loaded from disk: `meshid pki init`'s root/ directory
-// (root.crt, root.key) or a CA directory (ca.crt, ca.key, chain.pem, bundle.pem).
-struct CaDirectory {
-  pki::Signer signer;
-  std::vector<pki::Certificate> chain;  // signer certificate first, then issuers; no root
-  std::vector<pki::Certificate> roots;
-  bool is_root = false;
-};
+using pki::CaDirectory;
 
+// LoadCaDirectory reads a CA directory (see pki::ReadCaDirectory), with the passphrase file
+// when one is given.
 absl::StatusOr<CaDirectory> LoadCaDirectory(const std::string& dir,
                                             const std::string& passphrase_file);
 
-// JoinPath joins a directory and a file name.
-std::string JoinPath(const std::string& dir, const std::string& name);
+using pki::JoinPath;
 
 }  // namespace meshid::cli

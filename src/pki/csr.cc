@@ -116,6 +116,21 @@ std::vector<std::string> CertificateRequest::uri_sans() const {
   return ReqSanNames(req_.get(), GEN_URI);
 }
 
+bool CertificateRequest::RequestsCa() const {
+  STACK_OF(X509_EXTENSION)* exts = X509_REQ_get_extensions(req_.get());
+  if (exts == nullptr) {
+    ClearOpenSslErrors();
+    return false;
+  }
+  auto* bc = static_cast<BASIC_CONSTRAINTS*>(
+      X509V3_get_d2i(exts, NID_basic_constraints, nullptr, nullptr));
+  sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+  bool ca = bc != nullptr && bc->ca != 0;
+  BASIC_CONSTRAINTS_free(bc);
+  ClearOpenSslErrors();
+  return ca;
+}
+
 std::vector<std::string> CertificateRequest::dns_sans() const {
   return ReqSanNames(req_.get(), GEN_DNS);
 }

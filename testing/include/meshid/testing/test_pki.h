@@ -44,6 +44,12 @@ absl::StatusOr<pki::Certificate> BuildCertificate(const CertSpec& spec,
                                                   const pki::PrivateKey& subject_private,
                                                   const pki::Signer* issuer);
 
+// BuildCsrPem signs a PEM CSR with `key` carrying `extensions` (name, OpenSSL
+// configuration value), e.g. {{"subjectAltName", "URI:spiffe://example.org/a"},
+// {"basicConstraints", "critical,CA:TRUE"}}. It makes CSRs meshid itself never would.
+absl::StatusOr<std::string> BuildCsrPem(
+    const pki::PrivateKey& key, const std::vector<std::pair<std::string, std::string>>& extensions);
+
 // MakeWeakRsaKey returns an RSA key of `bits` (e.g. 1024), which meshid never generates.
 pki::PrivateKey MakeWeakRsaKey(int bits);
 

@@ -38,6 +38,8 @@ class CertificateRequest {
   PublicKey public_key() const;
   std::vector<std::string> uri_sans() const;
   std::vector<std::string> dns_sans() const;
+  // RequestsCa reports whether the CSR asks for basicConstraints CA:true.
+  bool RequestsCa() const;
 
   X509_REQ* get0() const { return req_.get(); }
 
