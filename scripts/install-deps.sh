@@ -8,11 +8,13 @@ packages=(
   # toolchain
   g++ cmake ninja-build pkg-config clang-format clang-tidy
   # libraries (DESIGN.md, "Chosen dependencies")
-  libssl-dev libabsl-dev libcli11-dev nlohmann-json3-dev libyaml-cpp-dev
+  libssl-dev libabsl-dev libcli11-dev nlohmann-json3-dev libyaml-cpp-dev libspdlog-dev libfmt-dev
+  libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc libsqlite3-dev
+  libcpp-httplib-dev prometheus-cpp-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
-  # peers the integration tests drive
-  openssl
+  # peers and tools the integration tests drive
+  openssl curl prometheus
 )
 
 missing=()

@@ -45,6 +45,8 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream
   AddPkiCommands(app, io);
   AddX509Commands(app, io);
   AddCheckCommand(app, io);
+  AddCaCommands(app, io);
+  AddAdminCommands(app, io);
 
   std::vector<const char*> argv;
   argv.reserve(args.size());

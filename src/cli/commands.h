@@ -10,5 +10,7 @@ namespace meshid::cli {
 void AddPkiCommands(CLI::App& app, Io& io);
 void AddX509Commands(CLI::App& app, Io& io);
 void AddCheckCommand(CLI::App& app, Io& io);
+void AddCaCommands(CLI::App& app, Io& io);
+void AddAdminCommands(CLI::App& app, Io& io);
 
 }  // namespace meshid::cli

@@ -1,0 +1,143 @@
+#pragma once
+
+// Private to the ca module: what the CA does, independent of how it is called (gRPC, tests).
+
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "ca_metrics.h"
+#include "issuing_ca.h"
+#include "meshid/base/clock.h"
+#include "meshid/ca/config.h"
+#include "meshid/pki/bundle.h"
+#include "meshid/pki/certificate.h"
+#include "meshid/pki/csr.h"
+#include "meshid/pki/spiffe_id.h"
+#include "meshid/store/data_store.h"
+
+namespace meshid::ca {
+
+// IssuedSvid is an X509-SVID as handed out: the leaf and its chain (leaf first, no root).
+struct IssuedSvid {
+  pki::SpiffeId id;
+  std::vector<pki::Certificate> chain;
+  const pki::Certificate& leaf() const { return chain.front(); }
+};
+
+struct EntrySpec {
+  std::string spiffe_id;
+  std::string parent_id;
+  std::vector<std::string> selectors;
+  absl::Duration ttl = absl::ZeroDuration();  // zero: the server's default
+  std::vector<std::string> dns_names;
+  std::string hint;
+};
+
+struct SignItem {
+  std::string entry_id;
+  std::string csr;  // PEM or DER
+};
+
+// kMaxSignBatch bounds one SignSVIDs call.
+inline constexpr size_t kMaxSignBatch = 1000;
+
+// BundleState holds the current trust bundle and wakes those waiting for a change.
+class BundleState {
+ public:
+  explicit BundleState(pki::TrustDomain trust_domain) : bundle_(std::move(trust_domain)) {}
+
+  absl::Status Set(const store::BundleRecord& record);
+  pki::TrustBundle Get() const;
+  // WaitForChange returns the bundle once its sequence differs from `seen`, or at
+  // `deadline`, or after Shutdown, whichever comes first.
+  pki::TrustBundle WaitForChange(uint64_t seen, absl::Time deadline);
+  void Shutdown();
+
+ private:
+  mutable std::mutex mu_;
+  std::condition_variable changed_;
+  pki::TrustBundle bundle_;
+  bool shutdown_ = false;
+};
+
+// Authority is the CA's logic: join tokens, node attestation and renewal, registration
+// entries, SVID signing, the trust bundle. Every SVID is recorded in the store before it is
+// returned. Thread-safe.
+class Authority {
+ public:
+  Authority(const CaConfig& config, store::DataStore& store, IssuingCaManager& cas,
+            const base::Clock& clock, CaMetrics& metrics);
+
+  // Initialize loads the bundle, seeding it with the upstream's roots on a first start.
+  absl::Status Initialize();
+
+  struct NewToken {
+    std::string token;
+    store::JoinTokenRecord record;
+  };
+  absl::StatusOr<NewToken> CreateJoinToken(absl::Duration ttl, const std::string& node_name);
+
+  // AttestNode trades a join token and a CSR for a node SVID. Every token problem is
+  // PermissionDenied (unknown, used, expired, for another node).
+  absl::StatusOr<IssuedSvid> AttestNode(const std::string& token, absl::string_view csr,
+                                        const std::string& node_name);
+  absl::StatusOr<IssuedSvid> RenewNode(const pki::SpiffeId& caller, absl::string_view csr);
+  absl::StatusOr<std::vector<store::NodeRecord>> ListNodes();
+  absl::StatusOr<store::NodeRecord> EvictNode(const std::string& name);
+
+  absl::StatusOr<store::EntryRecord> CreateEntry(const EntrySpec& spec);
+  absl::StatusOr<std::vector<store::EntryRecord>> ListEntries(const std::string& parent_id);
+  absl::StatusOr<store::EntryRecord> GetEntry(const std::string& id);
+  absl::Status DeleteEntry(const std::string& id);
+
+  // SyncEntries returns the caller node's entries changed since `revision`.
+  absl::StatusOr<store::EntryChanges> SyncEntries(const pki::SpiffeId& caller, int64_t revision);
+  // SignSvids issues one SVID per item, all or none: every entry must be the caller's
+  // (PermissionDenied) and every CSR sound (InvalidArgument naming the item).
+  absl::StatusOr<std::vector<IssuedSvid>> SignSvids(const pki::SpiffeId& caller,
+                                                    const std::vector<SignItem>& items);
+
+  // IssueServerSvid issues the server's own TLS identity, spiffe://<td>/meshid/server.
+  absl::StatusOr<std::pair<IssuedSvid, pki::PrivateKey>> IssueServerSvid();
+
+  BundleState& bundle_state() { return bundle_; }
+  pki::TrustBundle bundle() const { return bundle_.Get(); }
+  absl::StatusOr<pki::TrustBundle> AddRoot(absl::string_view certificate);
+  absl::StatusOr<pki::TrustBundle> RemoveRoot(absl::string_view certificate);
+
+  const pki::SpiffeId& server_id() const { return server_id_; }
+  // NodeId returns spiffe://<td>/meshid/node/<name>.
+  absl::StatusOr<pki::SpiffeId> NodeId(const std::string& name) const;
+
+ private:
+  // ActiveNode returns the node `caller` names, or PermissionDenied.
+  absl::StatusOr<store::NodeRecord> ActiveNode(const pki::SpiffeId& caller);
+  absl::StatusOr<IssuedSvid> Issue(const pki::SpiffeId& id, const pki::PublicKey& key,
+                                   const std::vector<std::string>& dns, absl::Duration ttl,
+                                   store::IssuanceRecord& record, const std::string& kind,
+                                   const std::string& node);
+
+  const CaConfig config_;
+  store::DataStore& store_;
+  IssuingCaManager& cas_;
+  const base::Clock& clock_;
+  CaMetrics& metrics_;
+  BundleState bundle_;
+  pki::SpiffeId server_id_;
+};
+
+// ValidateSelector returns InvalidArgument naming the rule `selector` breaks. Known:
+// unix:uid:N, unix:gid:N, unix:user:NAME, unix:group:NAME, unix:path:/ABS, unix:sha256:HEX.
+absl::Status ValidateSelector(const std::string& selector);
+
+// ParseWorkloadCsr parses a CSR from a node and refuses what a CA must not sign: bad
+// signature, more than 64 KiB, a CA request, a weak key.
+absl::StatusOr<pki::CertificateRequest> ParseWorkloadCsr(absl::string_view data);
+
+}  // namespace meshid::ca
