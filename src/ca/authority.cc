@@ -351,12 +351,6 @@ absl::StatusOr<store::EntryRecord> Authority::CreateEntry(const EntrySpec& spec)
         absl::StrCat("parent ", parent.ToString(), " is not a node ID (spiffe://",
                      config_.trust_domain.name(), "/meshid/node/NAME)"));
   }
-  std::string node_name = parent.path().substr(std::string(kNodePrefix).size());
-  MESHID_ASSIGN_OR_RETURN(std::optional<store::NodeRecord> node, store_.GetNode(node_name));
-  if (!node.has_value()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("parent node \"", node_name, "\" does not exist (see meshid node list)"));
-  }
   if (spec.selectors.empty()) {
     return absl::InvalidArgumentError("an entry needs at least one selector");
   }
@@ -372,6 +366,13 @@ absl::StatusOr<store::EntryRecord> Authority::CreateEntry(const EntrySpec& spec)
   }
   if (spec.hint.size() > kMaxHint) {
     return absl::InvalidArgumentError(absl::StrCat("hint is longer than ", kMaxHint, " bytes"));
+  }
+  // The arguments first, so that a bad one is reported before the state of the store.
+  std::string node_name = parent.path().substr(std::string(kNodePrefix).size());
+  MESHID_ASSIGN_OR_RETURN(std::optional<store::NodeRecord> node, store_.GetNode(node_name));
+  if (!node.has_value()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("parent node \"", node_name, "\" does not exist (see meshid node list)"));
   }
   MESHID_ASSIGN_OR_RETURN(std::string random, pki::RandomBytes(16));
   store::EntryRecord entry{

@@ -5,10 +5,12 @@
 #include <mutex>
 #include <thread>
 
+#include <fcntl.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/security/tls_certificate_provider.h>
 #include <grpcpp/security/tls_credentials_options.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -75,6 +77,7 @@ class CaServerImpl final : public CaServer {
   std::unique_ptr<grpc::Server> admin_server_;
   std::unique_ptr<telemetry::HttpServer> http_;
   int grpc_port_ = 0;
+  int lock_fd_ = -1;  // holds the data_dir lock while the server lives
 
   std::mutex mu_;
   std::condition_variable wake_;
@@ -93,6 +96,14 @@ absl::Status CaServerImpl::Init(const ServeOptions& options) {
       LoadUpstream(config_.upstream_dir, config_.trust_domain, now, options.allow_root_key_online));
   for (const std::string& warning : upstream.warnings) Log()->warn("{}", warning);
   MESHID_RETURN_IF_ERROR(MakePrivateDir(config_.data_dir));
+  // One server per data_dir: a second would share the issuing CA and take the admin socket.
+  std::string lock_path = config_.data_dir + "/lock";
+  lock_fd_ = open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (lock_fd_ < 0 || flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("another meshid ca serve is running with data_dir ", config_.data_dir, " (",
+                     lock_path, " is locked)"));
+  }
   MESHID_RETURN_IF_ERROR(MakePrivateDir(config_.data_dir + "/keys"));
   MESHID_RETURN_IF_ERROR(MakePrivateDir(config_.data_dir + "/tls"));
   MESHID_ASSIGN_OR_RETURN(
@@ -125,6 +136,8 @@ absl::Status CaServerImpl::Init(const ServeOptions& options) {
   tls.set_cert_request_type(GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_AND_VERIFY);
   ca_service_ = std::make_unique<CaService>(*authority_);
   grpc::ServerBuilder agent_builder;
+  // gRPC sets SO_REUSEPORT by default: a second server would silently share the port.
+  agent_builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   agent_builder.AddListeningPort(config_.listen, grpc::experimental::TlsServerCredentials(tls),
                                  &grpc_port_);
   agent_builder.RegisterService(ca_service_.get());
@@ -287,7 +300,8 @@ void CaServerImpl::Shutdown() {
   if (admin_server_ != nullptr) admin_server_->Shutdown(deadline);
   http_.reset();
   if (admin_server_ != nullptr) unlink(config_.admin_socket.c_str());
-  Log()->info("CA stopped");
+  if (agent_server_ != nullptr) Log()->info("CA stopped");
+  if (lock_fd_ >= 0) close(lock_fd_);
 }
 
 }  // namespace

@@ -120,8 +120,9 @@ grpc::Status AdminService::CreateJoinToken(grpc::ServerContext*,
                                            const v1::CreateJoinTokenRequest* request,
                                            v1::CreateJoinTokenResponse* response) {
   return Guard([&]() -> absl::Status {
+    // 0 (unset) means the default of one hour; a negative TTL is refused below.
     absl::Duration ttl =
-        request->ttl_seconds() > 0 ? absl::Seconds(request->ttl_seconds()) : absl::Hours(1);
+        request->ttl_seconds() == 0 ? absl::Hours(1) : absl::Seconds(request->ttl_seconds());
     absl::StatusOr<Authority::NewToken> token =
         authority_.CreateJoinToken(ttl, request->node_name());
     if (!token.ok()) return token.status();

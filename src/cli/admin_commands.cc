@@ -121,6 +121,9 @@ void AddAdminCommands(CLI::App& app, Io& io) {
   create->callback([&io, topts] {
     absl::Status s = [&]() -> absl::Status {
       MESHID_ASSIGN_OR_RETURN(absl::Duration ttl, base::ParseDuration(topts->ttl));
+      if (ttl < absl::Seconds(1)) {
+        return absl::InvalidArgumentError("--ttl must be at least 1s");
+      }
       v1::CreateJoinTokenRequest request;
       request.set_ttl_seconds(absl::ToInt64Seconds(ttl));
       request.set_node_name(topts->node);

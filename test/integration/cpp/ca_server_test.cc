@@ -324,6 +324,15 @@ TEST_F(CaServerTest, ARestartKeepsJournalEntriesTokensAndRecords) {
   EXPECT_TRUE(db->GetIssuance(after.svids(0).serial())->has_value());
 }
 
+TEST_F(CaServerTest, OneServerPerDataDir) {
+  StartCa();
+  CommandResult second = RunMeshid({"ca", "serve", "--config", dir_ + "/ca.yaml"});
+  EXPECT_EQ(second.exit_code, 2);
+  EXPECT_THAT(second.err, HasSubstr("another meshid ca serve is running with data_dir"));
+  CommandResult list = ca_->Admin({"node", "list"});
+  EXPECT_EQ(list.exit_code, 0) << "the first server keeps its admin socket: " << list.err;
+}
+
 TEST_F(CaServerTest, KillDashNineLosesNothingAcknowledged) {
   StartCa();
   Node node = Attest("node1");

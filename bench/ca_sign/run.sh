@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# bench/ca_sign/run.sh — SVID signing throughput of `meshid ca serve` on one core, beside
+# the machine's ECDSA P-256 bound measured in the same run.
+#
+# The server is pinned to core 0 and the load generator (a separate process, real gRPC+TLS,
+# mTLS with a node SVID, every SVID recorded in SQLite before it is returned) to core 1.
+# One-core bound: each SVID costs one ECDSA verify (the CSR) and one ECDSA sign (the leaf),
+# so bound = 1 / (1/sign + 1/verify) with openssl speed's rates on core 0.
+#
+# Usage: bench/ca_sign/run.sh            (STREAMS=8 BATCH=16 DURATION=10 by default)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+STREAMS=${STREAMS:-8}
+BATCH=${BATCH:-16}
+DURATION=${DURATION:-10}
+SERVER_CORE=${SERVER_CORE:-0}
+CLIENT_CORE=${CLIENT_CORE:-1}
+
+echo "building the release preset..." >&2
+cmake --preset release >/dev/null
+cmake --build --preset release >/dev/null
+meshid=$PWD/build/release/apps/meshid/meshid
+client=$PWD/build/release/bench/ca_sign/ca_sign_client
+
+work=$(mktemp -d /tmp/meshid-bench.XXXXXX)
+server_pid=
+cleanup() {
+  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+echo "measuring openssl speed ecdsap256 on core $SERVER_CORE (3 s)..." >&2
+read -r sign verify < <(taskset -c "$SERVER_CORE" openssl speed -seconds 3 ecdsap256 2>/dev/null |
+  awk '/ecdsa \(nistp256\)/ { print $(NF-1), $NF }')
+bound=$(awk -v s="$sign" -v v="$verify" 'BEGIN { printf "%.0f", 1 / (1/s + 1/v) }')
+
+"$meshid" pki init --trust-domain example.org --out "$work/pki" >/dev/null 2>&1
+mv "$work/pki/root" "$work/offline-root"
+cat > "$work/ca.yaml" <<YAML
+trust_domain: example.org
+listen: 127.0.0.1:0
+http_listen: 127.0.0.1:0
+admin_socket: $work/run/admin.sock
+data_dir: $work/data
+upstream_dir: $work/pki/intermediate
+log_level: warn
+YAML
+# warn-level logs hide the serving line: ask for info just long enough to read the port.
+sed -i 's/^log_level: warn/log_level: info/' "$work/ca.yaml"
+taskset -c "$SERVER_CORE" "$meshid" ca serve --config "$work/ca.yaml" 2>"$work/serve.log" &
+server_pid=$!
+for _ in $(seq 1 300); do
+  grep -q "CA serving" "$work/serve.log" && break
+  sleep 0.05
+done
+port=$(sed -n 's/.*CA serving .*agents=[^ ]* (port \([0-9]*\)).*/\1/p' "$work/serve.log")
+[ -n "$port" ] || { echo "the CA did not start:" >&2; cat "$work/serve.log" >&2; exit 1; }
+
+echo "load: $STREAMS callers x batches of $BATCH for ${DURATION}s on core $CLIENT_CORE..." >&2
+result=$(taskset -c "$CLIENT_CORE" "$client" --address "127.0.0.1:$port" \
+  --bundle "$work/pki/intermediate/bundle.pem" --admin-socket "$work/run/admin.sock" \
+  --streams "$STREAMS" --batch "$BATCH" --seconds "$DURATION")
+rate=$(sed -n 's/.*"svids_per_second": \([0-9.]*\).*/\1/p' <<<"$result")
+p50=$(sed -n 's/.*"call_p50_ms": \([0-9.]*\).*/\1/p' <<<"$result")
+p99=$(sed -n 's/.*"call_p99_ms": \([0-9.]*\).*/\1/p' <<<"$result")
+ratio=$(awk -v r="$rate" -v b="$bound" 'BEGIN { printf "%.0f", 100 * r / b }')
+recorded=$(sqlite3 "$work/data/meshid.db" "SELECT count(*) FROM issuances WHERE kind='workload'" 2>/dev/null || echo "?")
+
+cat <<REPORT
+openssl speed ecdsap256 (core $SERVER_CORE): sign ${sign}/s, verify ${verify}/s -> one-core bound ${bound} SVIDs/s
+meshid ca serve (core $SERVER_CORE): $(printf "%.0f" "$rate") SVIDs/s = ${ratio}% of the bound; per call of $BATCH: p50 ${p50} ms, p99 ${p99} ms
+issuance records in the store: $recorded
+raw: $result
+REPORT
