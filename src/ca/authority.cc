@@ -1,6 +1,7 @@
 #include "authority.h"
 
 #include <algorithm>
+#include <map>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
@@ -142,18 +143,18 @@ absl::Status ValidateSelector(const std::string& selector) {
       absl::StrCat("unknown kind \"", kind, "\" (known: uid, gid, user, group, path, sha256)"));
 }
 
-absl::StatusOr<pki::CertificateRequest> ParseWorkloadCsr(absl::string_view data) {
-  MESHID_ASSIGN_OR_RETURN(pki::CertificateRequest csr, pki::CertificateRequest::Parse(data));
-  if (csr.RequestsCa()) {
+absl::StatusOr<pki::PublicKey> ParseWorkloadCsr(absl::string_view data) {
+  MESHID_ASSIGN_OR_RETURN(pki::CsrPublicKey csr, pki::ParseCsrPublicKey(data));
+  if (csr.requests_ca) {
     return absl::InvalidArgumentError(
         "the CSR asks for CA:true; this CA issues only leaf certificates");
   }
-  pki::PublicKeyInfo key = csr.public_key().info();
+  pki::PublicKeyInfo key = csr.key.info();
   if (key.weak) {
     return absl::InvalidArgumentError(
         absl::StrCat("the CSR's key is a weak ", key.Describe(), " (minimum RSA 2048, EC P-256)"));
   }
-  return csr;
+  return csr.key;
 }
 
 // ---- Authority ----
@@ -210,7 +211,7 @@ absl::StatusOr<IssuedSvid> Authority::Issue(const pki::SpiffeId& id, const pki::
   absl::Time now = clock_.Now();
   MESHID_ASSIGN_OR_RETURN(pki::Certificate leaf,
                           pki::IssueLeaf(ca->signer, key, {id, dns, ttl}, now));
-  IssuedSvid svid{id, {leaf}};
+  IssuedSvid svid{id, {leaf}, ca->chain_der};
   svid.chain.insert(svid.chain.end(), ca->chain.begin(), ca->chain.end());
   record = {leaf.serial_hex(), id.ToString(),    kind, node, ca->serial,
             leaf.not_before(), leaf.not_after(), now};
@@ -248,14 +249,14 @@ absl::StatusOr<IssuedSvid> Authority::AttestNode(const std::string& token, absl:
                                "meshid token create --node ",
                                name));
   }
-  absl::StatusOr<pki::CertificateRequest> request = ParseWorkloadCsr(csr);
+  absl::StatusOr<pki::PublicKey> request = ParseWorkloadCsr(csr);
   if (!request.ok()) {
     metrics_.SvidsIssued("invalid");
     return request.status();
   }
   store::IssuanceRecord issuance;
-  MESHID_ASSIGN_OR_RETURN(IssuedSvid svid, Issue(id, request->public_key(), {},
-                                                 config_.node_svid_ttl, issuance, "node", name));
+  MESHID_ASSIGN_OR_RETURN(IssuedSvid svid,
+                          Issue(id, *request, {}, config_.node_svid_ttl, issuance, "node", name));
   store::NodeRecord node{name,  id.ToString(), now, issuance.serial, issuance.not_after,
                          false, std::nullopt};
   absl::Status attested = store_.AttestNode(hash, now, node, issuance);
@@ -298,15 +299,14 @@ absl::StatusOr<IssuedSvid> Authority::RenewNode(const pki::SpiffeId& caller,
     metrics_.SvidsIssued("denied");
     return node.status();
   }
-  absl::StatusOr<pki::CertificateRequest> request = ParseWorkloadCsr(csr);
+  absl::StatusOr<pki::PublicKey> request = ParseWorkloadCsr(csr);
   if (!request.ok()) {
     metrics_.SvidsIssued("invalid");
     return request.status();
   }
   store::IssuanceRecord issuance;
-  MESHID_ASSIGN_OR_RETURN(IssuedSvid svid,
-                          Issue(caller, request->public_key(), {}, config_.node_svid_ttl, issuance,
-                                "node", node->name));
+  MESHID_ASSIGN_OR_RETURN(IssuedSvid svid, Issue(caller, *request, {}, config_.node_svid_ttl,
+                                                 issuance, "node", node->name));
   absl::Status renewed = store_.RenewNode(node->name, issuance);
   if (!renewed.ok()) {
     metrics_.SvidsIssued(renewed.code() == absl::StatusCode::kPermissionDenied ? "denied"
@@ -441,18 +441,24 @@ absl::StatusOr<std::vector<IssuedSvid>> Authority::SignSvids(const pki::SpiffeId
   std::vector<store::IssuanceRecord> records;
   svids.reserve(items.size());
   records.reserve(items.size());
+  // A batch may ask for one entry several times (renewing with several keys): look each up once.
+  std::map<std::string, absl::StatusOr<std::optional<store::EntryRecord>>> entries;
   for (size_t i = 0; i < items.size(); ++i) {
     const SignItem& item = items[i];
     std::string where = absl::StrCat("requests[", i, "] (entry ", item.entry_id, ")");
     absl::Time start = absl::Now();
-    absl::StatusOr<std::optional<store::EntryRecord>> entry = store_.GetEntry(item.entry_id);
+    auto found = entries.find(item.entry_id);
+    if (found == entries.end()) {
+      found = entries.emplace(item.entry_id, store_.GetEntry(item.entry_id)).first;
+    }
+    const absl::StatusOr<std::optional<store::EntryRecord>>& entry = found->second;
     if (!entry.ok()) return fail("error", entry.status());
     // An entry of another node and an unknown entry look the same to the caller.
     if (!entry->has_value() || (*entry)->parent_id != caller.ToString()) {
       return fail("denied", absl::PermissionDeniedError(
                                 absl::StrCat(where, ": not an entry of ", caller.ToString())));
     }
-    absl::StatusOr<pki::CertificateRequest> csr = ParseWorkloadCsr(item.csr);
+    absl::StatusOr<pki::PublicKey> csr = ParseWorkloadCsr(item.csr);
     if (!csr.ok()) return fail("invalid", base::Annotate(csr.status(), where));
     absl::Duration ttl =
         std::min((*entry)->ttl.value_or(config_.svid_default_ttl), config_.svid_max_ttl);
@@ -460,7 +466,7 @@ absl::StatusOr<std::vector<IssuedSvid>> Authority::SignSvids(const pki::SpiffeId
     if (!id.ok()) return fail("error", id.status());
     store::IssuanceRecord record;
     absl::StatusOr<IssuedSvid> svid =
-        Issue(*id, csr->public_key(), (*entry)->dns_names, ttl, record, "workload", node->name);
+        Issue(*id, *csr, (*entry)->dns_names, ttl, record, "workload", node->name);
     if (!svid.ok()) return fail("error", svid.status());
     metrics_.ObserveSign(absl::Now() - start);
     svids.push_back(*std::move(svid));

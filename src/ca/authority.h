@@ -27,6 +27,8 @@ namespace meshid::ca {
 struct IssuedSvid {
   pki::SpiffeId id;
   std::vector<pki::Certificate> chain;
+  // The DER of chain[1..], shared by every SVID of the same issuing CA (may be null).
+  std::shared_ptr<const std::vector<std::string>> ca_chain_der;
   const pki::Certificate& leaf() const { return chain.front(); }
 };
 
@@ -136,8 +138,8 @@ class Authority {
 // unix:uid:N, unix:gid:N, unix:user:NAME, unix:group:NAME, unix:path:/ABS, unix:sha256:HEX.
 absl::Status ValidateSelector(const std::string& selector);
 
-// ParseWorkloadCsr parses a CSR from a node and refuses what a CA must not sign: bad
-// signature, more than 64 KiB, a CA request, a weak key.
-absl::StatusOr<pki::CertificateRequest> ParseWorkloadCsr(absl::string_view data);
+// ParseWorkloadCsr takes the public key from a node's CSR and refuses what a CA must not
+// sign: a bad signature, more than 64 KiB, a CA request, a weak key.
+absl::StatusOr<pki::PublicKey> ParseWorkloadCsr(absl::string_view data);
 
 }  // namespace meshid::ca

@@ -44,6 +44,9 @@ absl::StatusOr<IssuingCaManager::Slot> IssuingCaManager::Load(
   }
   auto ca = std::make_shared<SigningCa>(SigningCa{{cert, key}, {cert}, record.serial, record.slot});
   ca->chain.insert(ca->chain.end(), upstream_.chain.begin(), upstream_.chain.end());
+  auto der = std::make_shared<std::vector<std::string>>();
+  for (const pki::Certificate& c : ca->chain) der->push_back(c.ToDer());
+  ca->chain_der = std::move(der);
   return Slot{record, ca};
 }
 

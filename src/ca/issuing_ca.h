@@ -25,6 +25,8 @@ struct SigningCa {
   std::vector<pki::Certificate> chain;
   std::string serial;
   std::string slot;
+  // chain_der is `chain` DER-encoded once, instead of for every SVID sent.
+  std::shared_ptr<const std::vector<std::string>> chain_der;
 };
 
 // SlotView describes one journal record, for metrics and the admin API.

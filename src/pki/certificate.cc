@@ -201,8 +201,15 @@ std::string Certificate::sha256_fingerprint() const {
 
 PublicKey Certificate::public_key() const {
   EVP_PKEY* key = X509_get_pubkey(cert_.get());
+  if (key != nullptr) return PublicKey(internal::SharedPkey(key));
+  // A certificate meshid just issued from a copied SubjectPublicKeyInfo has no decoded key
+  // in memory (see SetSubjectPublicKey): decode it from its encoding.
+  ClearOpenSslErrors();
+  std::string spki = internal::I2dString(X509_get_X509_PUBKEY(cert_.get()), i2d_X509_PUBKEY);
+  const auto* p = reinterpret_cast<const unsigned char*>(spki.data());
+  key = spki.empty() ? nullptr : d2i_PUBKEY(nullptr, &p, static_cast<long>(spki.size()));
   if (key == nullptr) ClearOpenSslErrors();
-  return PublicKey(internal::SharedPkey(key));
+  return PublicKey(internal::SharedPkey(key), std::move(spki));
 }
 
 std::string Certificate::signature_algorithm() const {

@@ -44,7 +44,7 @@ absl::StatusOr<X509Ptr> NewCertificate(const PublicKey& subject_key, absl::Time 
       ASN1_TIME_set(X509_getm_notAfter(cert.get()), absl::ToTimeT(not_after)) == nullptr) {
     return OpenSslError("ASN1_TIME_set");
   }
-  if (X509_set_pubkey(cert.get(), subject_key.get0()) != 1) return OpenSslError("X509_set_pubkey");
+  MESHID_RETURN_IF_ERROR(internal::SetSubjectPublicKey(cert.get(), subject_key));
   return cert;
 }
 
@@ -56,6 +56,27 @@ absl::Status AddExtension(X509* cert, X509* issuer, int nid, const char* value) 
   if (!ext || X509_add_ext(cert, ext.get(), -1) != 1) {
     return OpenSslError(absl::StrCat("adding ", OBJ_nid2sn(nid), "=", value));
   }
+  return absl::OkStatus();
+}
+
+// AddConstantExtension adds an extension whose value never varies, built once per process
+// (parsing the configuration syntax every time costs more than the rest of the extension).
+absl::Status AddConstantExtension(X509* cert, int nid, const char* value) {
+  static std::mutex mu;
+  static auto* built = new std::map<std::pair<int, std::string>, X509_EXTENSION*>();
+  X509_EXTENSION* ext = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    auto it = built->find({nid, value});
+    if (it == built->end()) {
+      ext = X509V3_EXT_nconf_nid(nullptr, nullptr, nid, value);
+      if (ext == nullptr) return OpenSslError(absl::StrCat("adding ", OBJ_nid2sn(nid), "=", value));
+      built->emplace(std::make_pair(nid, std::string(value)), ext);
+    } else {
+      ext = it->second;
+    }
+  }
+  if (X509_add_ext(cert, ext, -1) != 1) return OpenSslError("X509_add_ext");
   return absl::OkStatus();
 }
 
@@ -193,12 +214,12 @@ absl::StatusOr<Certificate> IssueLeaf(const Signer& signer, const PublicKey& sub
   }
   bool rsa = subject_key.info().algorithm == "RSA";
   MESHID_RETURN_IF_ERROR(
-      AddExtension(cert.get(), issuer, NID_basic_constraints, "critical,CA:FALSE"));
-  MESHID_RETURN_IF_ERROR(AddExtension(
-      cert.get(), issuer, NID_key_usage,
+      AddConstantExtension(cert.get(), NID_basic_constraints, "critical,CA:FALSE"));
+  MESHID_RETURN_IF_ERROR(AddConstantExtension(
+      cert.get(), NID_key_usage,
       rsa ? "critical,digitalSignature,keyEncipherment" : "critical,digitalSignature"));
   MESHID_RETURN_IF_ERROR(
-      AddExtension(cert.get(), issuer, NID_ext_key_usage, "serverAuth,clientAuth"));
+      AddConstantExtension(cert.get(), NID_ext_key_usage, "serverAuth,clientAuth"));
   MESHID_RETURN_IF_ERROR(AddExtension(cert.get(), issuer, NID_subject_key_identifier, "hash"));
   MESHID_RETURN_IF_ERROR(
       AddExtension(cert.get(), issuer, NID_authority_key_identifier, "keyid:always"));

@@ -131,7 +131,10 @@ absl::StatusOr<PublicKey> PublicKey::FromDer(absl::string_view der) {
 
 PublicKeyInfo PublicKey::info() const { return internal::DescribeKey(key_.get()); }
 
-std::string PublicKey::ToDer() const { return internal::I2dString(key_.get(), i2d_PUBKEY); }
+std::string PublicKey::ToDer() const {
+  if (!spki_der_.empty()) return spki_der_;
+  return internal::I2dString(key_.get(), i2d_PUBKEY);
+}
 
 bool operator==(const PublicKey& a, const PublicKey& b) {
   return EVP_PKEY_eq(a.key_.get(), b.key_.get()) == 1;

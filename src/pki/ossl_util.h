@@ -79,6 +79,10 @@ std::string I2dString(const T* obj, int (*i2d)(const T*, unsigned char**)) {
   return out;
 }
 
+// SetSubjectPublicKey puts `key` in `cert`: its SubjectPublicKeyInfo as received when known
+// (no re-encoding), else through X509_set_pubkey.
+absl::Status SetSubjectPublicKey(X509* cert, const PublicKey& key);
+
 // DescribeKey describes any public or private key.
 PublicKeyInfo DescribeKey(const EVP_PKEY* key);
 

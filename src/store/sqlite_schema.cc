@@ -101,8 +101,7 @@ CREATE TABLE issuances (
   not_before        INTEGER NOT NULL,
   not_after         INTEGER NOT NULL,
   issued_at         INTEGER NOT NULL
-) STRICT;
-CREATE INDEX issuances_by_not_after ON issuances (not_after);
+) STRICT, WITHOUT ROWID;
 
 CREATE TABLE bundle_roots (
   der      BLOB PRIMARY KEY,

@@ -113,7 +113,20 @@ absl::Status InsertIssuance(absl::string_view op, Statement& insert, const Issua
 // ---- helpers ----
 
 absl::StatusOr<Statement> SqliteStore::Prepare(absl::string_view op, absl::string_view sql) {
-  return Statement::Prepare(db_.get(), op, sql);
+  // Preparing costs more than running a short query: keep every statement prepared once.
+  // `mu_` is held, and no method runs two statements of the same text at once.
+  std::string key(sql.data(), sql.size());
+  auto it = statements_.find(key);
+  if (it == statements_.end()) {
+    sqlite3_stmt* raw = nullptr;
+    int rc = sqlite3_prepare_v3(db_.get(), sql.data(), static_cast<int>(sql.size()),
+                                SQLITE_PREPARE_PERSISTENT, &raw, nullptr);
+    StmtPtr stmt(raw);
+    if (rc != SQLITE_OK) return SqliteError(db_.get(), rc, op, "sqlite3_prepare_v3");
+    if (stmt == nullptr) return absl::InternalError(absl::StrCat(op, ": empty statement"));
+    it = statements_.emplace(std::move(key), std::move(stmt)).first;
+  }
+  return Statement::Borrow(db_.get(), op, it->second.get());
 }
 
 int64_t SqliteStore::ChangedRows() const { return sqlite3_changes64(db_.get()); }

@@ -7,6 +7,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -71,6 +72,9 @@ class SqliteStore final : public DataStore {
 
   std::mutex mu_;
   DbPtr db_;
+  // Prepared statements by SQL text, reused by every call (guarded by mu_). Declared after
+  // db_ so that they are finalized before the connection closes.
+  std::unordered_map<std::string, StmtPtr> statements_;
 };
 
 }  // namespace meshid::store::internal

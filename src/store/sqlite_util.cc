@@ -47,7 +47,7 @@ absl::StatusOr<Statement> Statement::Prepare(sqlite3* db, absl::string_view op,
   if (stmt == nullptr) {
     return absl::InternalError(absl::StrCat(op, ": sqlite3_prepare_v3: empty statement"));
   }
-  return Statement(db, op, std::move(stmt));
+  return Statement(db, op, HeldStmt(stmt.release(), StatementRelease{false}));
 }
 
 void Statement::NoteBind(int rc, absl::string_view call) {

@@ -44,10 +44,28 @@ absl::Status ExecScript(sqlite3* db, const char* sql, absl::string_view op);
 // Statement is one prepared statement. Bind* bind the next parameter (the first call binds
 // ?1) and remember the first failure, which Step() or Run() then returns. Column* read the
 // current row; columns are 0-based.
+// StatementRelease ends a Statement's use of its sqlite3_stmt: a statement it prepared is
+// finalized; one borrowed from a cache is reset and its bindings cleared, ready for reuse.
+struct StatementRelease {
+  bool borrowed = false;
+  void operator()(sqlite3_stmt* stmt) const {
+    if (borrowed) {
+      sqlite3_reset(stmt);
+      sqlite3_clear_bindings(stmt);
+    } else {
+      sqlite3_finalize(stmt);
+    }
+  }
+};
+
 class Statement {
  public:
   static absl::StatusOr<Statement> Prepare(sqlite3* db, absl::string_view op,
                                            absl::string_view sql);
+  // Borrow uses a statement owned by a cache, which must outlive this Statement.
+  static Statement Borrow(sqlite3* db, absl::string_view op, sqlite3_stmt* cached) {
+    return Statement(db, op, HeldStmt(cached, StatementRelease{true}));
+  }
 
   Statement& BindText(absl::string_view value);
   Statement& BindBlob(absl::string_view value);
@@ -73,13 +91,14 @@ class Statement {
   std::optional<absl::Time> ColumnOptionalTime(int column) const;
 
  private:
-  Statement(sqlite3* db, absl::string_view op, StmtPtr stmt)
+  using HeldStmt = std::unique_ptr<sqlite3_stmt, StatementRelease>;
+  Statement(sqlite3* db, absl::string_view op, HeldStmt stmt)
       : db_(db), op_(op), stmt_(std::move(stmt)) {}
   void NoteBind(int rc, absl::string_view call);
 
   sqlite3* db_;
   absl::string_view op_;  // a string literal naming the store operation
-  StmtPtr stmt_;
+  HeldStmt stmt_;
   int next_param_ = 1;
   absl::Status bind_status_;
 };

@@ -48,4 +48,19 @@ class CertificateRequest {
   std::shared_ptr<X509_REQ> req_;
 };
 
+// CsrPublicKey is what a CA takes from a CSR: the public key (its signature on the CSR
+// verified) and whether the CSR asks to be a CA.
+struct CsrPublicKey {
+  PublicKey key;
+  bool requests_ca = false;
+};
+
+// ParseCsrPublicKey parses a PEM or DER CSR of at most kMaxCsrBytes just enough to verify its
+// self-signature and take its key; the subject and SANs are not read (a CA ignores them).
+// For DER CSRs with EC, RSA, Ed25519 or Ed448 keys it avoids OpenSSL 3.0's generic key
+// decoder, several times slower than the ECDSA verification, and the returned key keeps
+// the SubjectPublicKeyInfo so that issuance copies it as is. Errors are those of
+// CertificateRequest::Parse.
+absl::StatusOr<CsrPublicKey> ParseCsrPublicKey(absl::string_view data);
+
 }  // namespace meshid::pki

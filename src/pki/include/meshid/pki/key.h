@@ -44,14 +44,22 @@ class PublicKey {
   // get0 returns the key; it stays owned by this object and its copies.
   EVP_PKEY* get0() const { return key_.get(); }
 
+  // spki_der returns the SubjectPublicKeyInfo exactly as received, when the key came from
+  // ParseCsrPublicKey or a certificate's encoding (issuance then copies it instead of
+  // re-encoding the key); else "".
+  const std::string& spki_der() const { return spki_der_; }
+
   friend bool operator==(const PublicKey& a, const PublicKey& b);
 
  private:
-  explicit PublicKey(std::shared_ptr<EVP_PKEY> key) : key_(std::move(key)) {}
+  explicit PublicKey(std::shared_ptr<EVP_PKEY> key, std::string spki_der = "")
+      : key_(std::move(key)), spki_der_(std::move(spki_der)) {}
   friend class PrivateKey;
   friend class Certificate;
   friend class CertificateRequest;
+  friend absl::StatusOr<struct CsrPublicKey> ParseCsrPublicKey(absl::string_view data);
   std::shared_ptr<EVP_PKEY> key_;
+  std::string spki_der_;
 };
 
 // PrivateKey is an asymmetric private key. Its memory is cleansed by OpenSSL when the last

@@ -1,0 +1,223 @@
+// pki_micro: the per-SVID costs of the CA's signing path, one step at a time, against the
+// raw ECDSA operations they contain. Run: build/release/bench/pki_micro/pki_micro
+#include <openssl/evp.h>
+
+#include "absl/time/clock.h"
+#include "benchmark/benchmark.h"
+#include "meshid/pki/csr.h"
+#include "meshid/pki/issue.h"
+#include "meshid/testing/test_pki.h"
+
+namespace {
+
+using namespace meshid;
+
+struct Fixture {
+  testing::TestPki pki = testing::TestPki::Create(absl::Now());
+  pki::PrivateKey key = *pki::PrivateKey::Generate(pki::KeyType::kEcP256);
+  pki::SpiffeId id = *pki::SpiffeId::Parse("spiffe://example.org/ns/default/sa/web");
+  std::string csr_der = pki::CertificateRequest::Create(key, id)->ToDer();
+  pki::CertificateRequest csr = *pki::CertificateRequest::Parse(csr_der);
+};
+
+Fixture& F() {
+  static Fixture* f = new Fixture();
+  return *f;
+}
+
+void BM_EcdsaSign(benchmark::State& state) {
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  unsigned char sig[128];
+  const char msg[] = "tbs";
+  for (auto _ : state) {
+    size_t len = sizeof(sig);
+    EVP_DigestSignInit(ctx, nullptr, EVP_sha256(), nullptr, F().key.get0());
+    EVP_DigestSign(ctx, sig, &len, reinterpret_cast<const unsigned char*>(msg), sizeof(msg));
+  }
+  EVP_MD_CTX_free(ctx);
+}
+BENCHMARK(BM_EcdsaSign);
+
+void BM_CsrParseAndVerify(benchmark::State& state) {
+  for (auto _ : state) benchmark::DoNotOptimize(pki::CertificateRequest::Parse(F().csr_der));
+}
+BENCHMARK(BM_CsrParseAndVerify);
+
+void BM_ParseCsrPublicKey(benchmark::State& state) {
+  for (auto _ : state) benchmark::DoNotOptimize(pki::ParseCsrPublicKey(F().csr_der));
+}
+BENCHMARK(BM_ParseCsrPublicKey);
+
+void BM_IssueLeafFromCsrKey(benchmark::State& state) {
+  absl::Time now = absl::Now();
+  pki::PublicKey subject = pki::ParseCsrPublicKey(F().csr_der)->key;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(pki::IssueLeaf(F().pki.intermediate, subject, {F().id}, now));
+  }
+}
+BENCHMARK(BM_IssueLeafFromCsrKey);
+
+void BM_IssueLeaf(benchmark::State& state) {
+  absl::Time now = absl::Now();
+  pki::PublicKey subject = F().csr.public_key();
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(pki::IssueLeaf(F().pki.intermediate, subject, {F().id}, now));
+  }
+}
+BENCHMARK(BM_IssueLeaf);
+
+void BM_LeafToDer(benchmark::State& state) {
+  pki::Certificate leaf =
+      *pki::IssueLeaf(F().pki.intermediate, F().csr.public_key(), {F().id}, absl::Now());
+  for (auto _ : state) benchmark::DoNotOptimize(leaf.ToDer());
+}
+BENCHMARK(BM_LeafToDer);
+
+}  // namespace
+
+BENCHMARK_MAIN();
+// ---- breakdown of the costs above (exploration) ----
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+namespace {
+void BM_X509SetPubkey(benchmark::State& state) {
+  EVP_PKEY* pub = F().csr.public_key().get0();
+  for (auto _ : state) {
+    X509* x = X509_new();
+    X509_set_pubkey(x, pub);
+    X509_free(x);
+  }
+}
+BENCHMARK(BM_X509SetPubkey);
+void BM_D2iReq(benchmark::State& state) {
+  for (auto _ : state) {
+    const unsigned char* p = reinterpret_cast<const unsigned char*>(F().csr_der.data());
+    X509_REQ* r = d2i_X509_REQ(nullptr, &p, F().csr_der.size());
+    X509_REQ_free(r);
+  }
+}
+BENCHMARK(BM_D2iReq);
+void BM_ReqVerify(benchmark::State& state) {
+  const unsigned char* p = reinterpret_cast<const unsigned char*>(F().csr_der.data());
+  X509_REQ* r = d2i_X509_REQ(nullptr, &p, F().csr_der.size());
+  EVP_PKEY* k = X509_REQ_get0_pubkey(r);
+  for (auto _ : state) benchmark::DoNotOptimize(X509_REQ_verify(r, k));
+  X509_REQ_free(r);
+}
+BENCHMARK(BM_ReqVerify);
+void BM_NconfExtension(benchmark::State& state) {
+  X509* x = X509_new();
+  for (auto _ : state) {
+    X509V3_CTX ctx;
+    X509V3_set_ctx(&ctx, nullptr, x, nullptr, nullptr, 0);
+    X509_EXTENSION* e =
+        X509V3_EXT_nconf_nid(nullptr, &ctx, NID_ext_key_usage, "serverAuth,clientAuth");
+    X509_EXTENSION_free(e);
+  }
+  X509_free(x);
+}
+BENCHMARK(BM_NconfExtension);
+void BM_X509Sign(benchmark::State& state) {
+  pki::Certificate leaf =
+      *pki::IssueLeaf(F().pki.intermediate, F().csr.public_key(), {F().id}, absl::Now());
+  X509* x = X509_dup(leaf.get0());
+  for (auto _ : state) X509_sign(x, F().pki.intermediate.key.get0(), EVP_sha256());
+  X509_free(x);
+}
+BENCHMARK(BM_X509Sign);
+void BM_KeyMatches(benchmark::State& state) {
+  pki::PublicKey pub = F().pki.intermediate.certificate.public_key();
+  for (auto _ : state) benchmark::DoNotOptimize(F().pki.intermediate.key.Matches(pub));
+}
+BENCHMARK(BM_KeyMatches);
+void BM_KeyInfo(benchmark::State& state) {
+  pki::PublicKey pub = F().csr.public_key();
+  for (auto _ : state) benchmark::DoNotOptimize(pub.info());
+}
+BENCHMARK(BM_KeyInfo);
+}  // namespace
+#include <openssl/core_names.h>
+#include <openssl/param_build.h>
+namespace {
+void BM_FromdataEcPublic(benchmark::State& state) {
+  X509_PUBKEY* spki = X509_REQ_get_X509_PUBKEY(F().csr.get0());
+  const unsigned char* pk = nullptr;
+  int pklen = 0;
+  X509_PUBKEY_get0_param(nullptr, &pk, &pklen, nullptr, spki);
+  std::string point(reinterpret_cast<const char*>(pk), pklen);
+  for (auto _ : state) {
+    EVP_PKEY_CTX* ctx = EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr);
+    OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, const_cast<char*>("P-256"), 0),
+        OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, point.data(), point.size()),
+        OSSL_PARAM_construct_end()};
+    EVP_PKEY* key = nullptr;
+    EVP_PKEY_fromdata_init(ctx);
+    EVP_PKEY_fromdata(ctx, &key, EVP_PKEY_PUBLIC_KEY, params);
+    EVP_PKEY_free(key);
+    EVP_PKEY_CTX_free(ctx);
+  }
+}
+BENCHMARK(BM_FromdataEcPublic);
+void BM_Set0Param(benchmark::State& state) {
+  X509_PUBKEY* spki = X509_REQ_get_X509_PUBKEY(F().csr.get0());
+  for (auto _ : state) {
+    X509* x = X509_new();
+    ASN1_OBJECT* obj;
+    const unsigned char* pk;
+    int pklen;
+    X509_ALGOR* alg;
+    X509_PUBKEY_get0_param(&obj, &pk, &pklen, &alg, spki);
+    const ASN1_OBJECT* aobj;
+    int ptype;
+    const void* pval;
+    X509_ALGOR_get0(&aobj, &ptype, &pval, alg);
+    void* pcopy = ptype == V_ASN1_OBJECT ? OBJ_dup(static_cast<const ASN1_OBJECT*>(pval)) : nullptr;
+    unsigned char* penc = static_cast<unsigned char*>(OPENSSL_memdup(pk, pklen));
+    X509_PUBKEY_set0_param(X509_get_X509_PUBKEY(x), OBJ_dup(aobj), ptype, pcopy, penc, pklen);
+    X509_free(x);
+  }
+}
+BENCHMARK(BM_Set0Param);
+}  // namespace
+namespace {
+void BM_DupTemplateSetPoint(benchmark::State& state) {
+  X509_PUBKEY* spki = X509_REQ_get_X509_PUBKEY(F().csr.get0());
+  const unsigned char* pk = nullptr;
+  int pklen = 0;
+  X509_PUBKEY_get0_param(nullptr, &pk, &pklen, nullptr, spki);
+  EVP_PKEY_CTX* pctx = EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr);
+  OSSL_PARAM params[] = {
+      OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, const_cast<char*>("P-256"), 0),
+      OSSL_PARAM_construct_end()};
+  EVP_PKEY* tmpl = nullptr;
+  EVP_PKEY_fromdata_init(pctx);
+  EVP_PKEY_fromdata(pctx, &tmpl, EVP_PKEY_KEY_PARAMETERS, params);
+  for (auto _ : state) {
+    EVP_PKEY* key = EVP_PKEY_dup(tmpl);
+    EVP_PKEY_set1_encoded_public_key(key, pk, pklen);
+    EVP_PKEY_free(key);
+  }
+  EVP_PKEY_free(tmpl);
+  EVP_PKEY_CTX_free(pctx);
+}
+BENCHMARK(BM_DupTemplateSetPoint);
+}  // namespace
+namespace {
+void BM_X509SignCtxCopy(benchmark::State& state) {
+  pki::Certificate leaf =
+      *pki::IssueLeaf(F().pki.intermediate, F().csr.public_key(), {F().id}, absl::Now());
+  X509* x = X509_dup(leaf.get0());
+  EVP_MD_CTX* tmpl = EVP_MD_CTX_new();
+  EVP_DigestSignInit(tmpl, nullptr, EVP_sha256(), nullptr, F().pki.intermediate.key.get0());
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  for (auto _ : state) {
+    EVP_MD_CTX_copy_ex(ctx, tmpl);
+    X509_sign_ctx(x, ctx);
+  }
+  EVP_MD_CTX_free(ctx);
+  EVP_MD_CTX_free(tmpl);
+  X509_free(x);
+}
+BENCHMARK(BM_X509SignCtxCopy);
+}  // namespace

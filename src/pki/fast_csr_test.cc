@@ -1,0 +1,111 @@
+#include <string>
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "meshid/pki/csr.h"
+#include "meshid/pki/issue.h"
+#include "meshid/testing/fake_clock.h"
+#include "meshid/testing/status.h"
+#include "meshid/testing/test_pki.h"
+
+namespace meshid::pki {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::MessageOf;
+
+const SpiffeId& Id() {
+  static const SpiffeId* id = new SpiffeId(*SpiffeId::Parse("spiffe://example.org/w"));
+  return *id;
+}
+
+// Ed25519 keys are not a KeyType meshid generates, but a CSR may carry one.
+PrivateKey Ed25519Key() {
+  EVP_PKEY* key = EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519");
+  unsigned char* der = nullptr;
+  int len = i2d_PrivateKey(key, &der);
+  EVP_PKEY_free(key);
+  std::string bytes(reinterpret_cast<char*>(der), static_cast<size_t>(len));
+  OPENSSL_free(der);
+  return *PrivateKey::Parse(bytes);
+}
+
+TEST(ParseCsrPublicKeyTest, AgreesWithTheGeneralParserForEveryKeyType) {
+  std::vector<PrivateKey> keys = {*PrivateKey::Generate(KeyType::kEcP256),
+                                  *PrivateKey::Generate(KeyType::kEcP384),
+                                  *PrivateKey::Generate(KeyType::kRsa2048), Ed25519Key()};
+  for (const PrivateKey& key : keys) {
+    CertificateRequest csr = *CertificateRequest::Create(key, Id());
+    for (const std::string& encoded : {csr.ToDer(), csr.ToPem()}) {
+      absl::StatusOr<CsrPublicKey> fast = ParseCsrPublicKey(encoded);
+      ASSERT_TRUE(fast.ok()) << key.public_key().info().Describe() << ": " << fast.status();
+      EXPECT_TRUE(key.Matches(fast->key)) << key.public_key().info().Describe();
+      EXPECT_FALSE(fast->requests_ca);
+      EXPECT_EQ(fast->key.info().Describe(), key.public_key().info().Describe());
+    }
+  }
+}
+
+TEST(ParseCsrPublicKeyTest, IssuanceCopiesTheKeyExactly) {
+  testing::TestPki pki = testing::TestPki::Create(testing::kTestEpoch);
+  for (KeyType type : {KeyType::kEcP256, KeyType::kRsa2048}) {
+    PrivateKey key = *PrivateKey::Generate(type);
+    CsrPublicKey csr = *ParseCsrPublicKey(CertificateRequest::Create(key, Id())->ToDer());
+    ASSERT_FALSE(csr.key.spki_der().empty());
+    Certificate leaf = *IssueLeaf(pki.intermediate, csr.key, {Id()}, testing::kTestEpoch);
+    EXPECT_TRUE(key.Matches(leaf.public_key()));
+    EXPECT_EQ(leaf.public_key().ToDer(), csr.key.spki_der());
+    EXPECT_TRUE(leaf.IsIssuedBy(pki.intermediate.certificate));
+  }
+}
+
+TEST(ParseCsrPublicKeyTest, RefusesWhatTheGeneralParserRefuses) {
+  PrivateKey key = *PrivateKey::Generate(KeyType::kEcP256);
+  std::string der = CertificateRequest::Create(key, Id())->ToDer();
+
+  std::string tampered = der;
+  tampered[tampered.find("example.org")] ^= 0x01;  // signed content changed
+  EXPECT_THAT(MessageOf(ParseCsrPublicKey(tampered).status()), HasSubstr("does not verify"));
+
+  std::string bad_signature = der;
+  bad_signature[bad_signature.size() - 3] ^= 0x01;
+  EXPECT_FALSE(ParseCsrPublicKey(bad_signature).ok());
+
+  // A point that is not on the curve: the fast import refuses it, the general parser too.
+  const unsigned char* p = reinterpret_cast<const unsigned char*>(der.data());
+  X509_REQ* parsed = d2i_X509_REQ(nullptr, &p, static_cast<long>(der.size()));
+  const unsigned char* point = nullptr;
+  int point_len = 0;
+  X509_PUBKEY_get0_param(nullptr, &point, &point_len, nullptr, X509_REQ_get_X509_PUBKEY(parsed));
+  std::string point_bytes(reinterpret_cast<const char*>(point), static_cast<size_t>(point_len));
+  X509_REQ_free(parsed);
+  std::string off_curve = der;
+  size_t at = off_curve.find(point_bytes);
+  ASSERT_NE(at, std::string::npos);
+  off_curve[at + point_len - 1] ^= 0x01;  // last byte of y
+  EXPECT_FALSE(ParseCsrPublicKey(off_curve).ok());
+
+  EXPECT_FALSE(ParseCsrPublicKey(der + "x").ok()) << "trailing bytes";
+  EXPECT_FALSE(ParseCsrPublicKey(der.substr(0, der.size() / 2)).ok());
+  EXPECT_FALSE(ParseCsrPublicKey("").ok());
+  EXPECT_FALSE(ParseCsrPublicKey(std::string(kMaxCsrBytes + 1, '\x30')).ok());
+  EXPECT_FALSE(ParseCsrPublicKey("\x30\x03\x02\x01\x00").ok());
+
+  std::string ca_true = *testing::BuildCsrPem(
+      key,
+      {{"subjectAltName", "URI:spiffe://example.org/w"}, {"basicConstraints", "critical,CA:TRUE"}});
+  absl::StatusOr<CsrPublicKey> ca = ParseCsrPublicKey(ca_true);
+  ASSERT_TRUE(ca.ok());
+  EXPECT_TRUE(ca->requests_ca);
+  absl::StatusOr<CsrPublicKey> ca_der =
+      ParseCsrPublicKey(CertificateRequest::Parse(ca_true)->ToDer());
+  ASSERT_TRUE(ca_der.ok());
+  EXPECT_TRUE(ca_der->requests_ca) << "the DER path reads the extension request too";
+}
+
+}  // namespace
+}  // namespace meshid::pki
