@@ -32,6 +32,8 @@ namespace {
 
 // The longest the maintenance loop sleeps: the upstream's health is logged at least this often.
 constexpr absl::Duration kMaxLoopSleep = absl::Seconds(30);
+// The least time between two server TLS renewals, however short the certificate.
+constexpr absl::Duration kMinTlsRenewInterval = absl::Seconds(2);
 
 std::shared_ptr<spdlog::logger> Log() { return base::Logger("ca"); }
 
@@ -177,14 +179,18 @@ absl::Status CaServerImpl::WriteTlsIdentity() {
   MESHID_ASSIGN_OR_RETURN(auto issued, authority_->IssueServerSvid());
   const auto& [svid, key] = issued;
   MESHID_ASSIGN_OR_RETURN(base::SecretString key_pem, key.ToPkcs8Pem());
-  // Key and chain in one file, replaced by one rename: gRPC never reads a mismatched pair.
+  // Key and chain in one file, replaced by one rename. gRPC reads the file twice (as key,
+  // then as chain) and rereads when its mtime moved; renewals are seconds apart, so it does.
   base::StagedFiles files;
   files.AddSecret(TlsPath("server.pem"),
                   base::SecretString(absl::StrCat(key_pem.view(), pki::ToPem(svid.chain))));
   MESHID_RETURN_IF_ERROR(files.Commit(/*overwrite=*/true));
   const pki::Certificate& leaf = svid.leaf();
+  // Half of what is left, counted from now: not_before is backdated and not_after may be cut
+  // short by the issuing CA, so the certificate's own half-life can already be past.
+  absl::Time now = clock_.Now();
   std::lock_guard<std::mutex> lock(mu_);
-  tls_renew_at_ = leaf.not_before() + (leaf.not_after() - leaf.not_before()) / 2;
+  tls_renew_at_ = now + std::max((leaf.not_after() - now) / 2, kMinTlsRenewInterval);
   Log()->info("server TLS identity renewed serial={} not_after={}", leaf.serial_hex(),
               base::Rfc3339(leaf.not_after()));
   return absl::OkStatus();
