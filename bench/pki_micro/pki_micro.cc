@@ -1,6 +1,14 @@
 // pki_micro: the per-SVID costs of the CA's signing path, one step at a time, against the
-// raw ECDSA operations they contain. Run: build/release/bench/pki_micro/pki_micro
+// raw ECDSA operations they contain, and the OpenSSL alternatives measured for
+// ParseCsrPublicKey and SetSubjectPublicKey (see BENCHMARKS.md). Run, from a build with
+// tests and benchmarks: build/bench/bench/pki_micro/pki_micro --benchmark_repetitions=5
+#include <string>
+
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
+#include <openssl/param_build.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "absl/time/clock.h"
 #include "benchmark/benchmark.h"
@@ -73,13 +81,6 @@ void BM_LeafToDer(benchmark::State& state) {
 }
 BENCHMARK(BM_LeafToDer);
 
-}  // namespace
-
-BENCHMARK_MAIN();
-// ---- breakdown of the costs above (exploration) ----
-#include <openssl/x509.h>
-#include <openssl/x509v3.h>
-namespace {
 void BM_X509SetPubkey(benchmark::State& state) {
   EVP_PKEY* pub = F().csr.public_key().get0();
   for (auto _ : state) {
@@ -135,10 +136,6 @@ void BM_KeyInfo(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(pub.info());
 }
 BENCHMARK(BM_KeyInfo);
-}  // namespace
-#include <openssl/core_names.h>
-#include <openssl/param_build.h>
-namespace {
 void BM_FromdataEcPublic(benchmark::State& state) {
   X509_PUBKEY* spki = X509_REQ_get_X509_PUBKEY(F().csr.get0());
   const unsigned char* pk = nullptr;
@@ -179,8 +176,6 @@ void BM_Set0Param(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_Set0Param);
-}  // namespace
-namespace {
 void BM_DupTemplateSetPoint(benchmark::State& state) {
   X509_PUBKEY* spki = X509_REQ_get_X509_PUBKEY(F().csr.get0());
   const unsigned char* pk = nullptr;
@@ -202,8 +197,6 @@ void BM_DupTemplateSetPoint(benchmark::State& state) {
   EVP_PKEY_CTX_free(pctx);
 }
 BENCHMARK(BM_DupTemplateSetPoint);
-}  // namespace
-namespace {
 void BM_X509SignCtxCopy(benchmark::State& state) {
   pki::Certificate leaf =
       *pki::IssueLeaf(F().pki.intermediate, F().csr.public_key(), {F().id}, absl::Now());
@@ -221,3 +214,5 @@ void BM_X509SignCtxCopy(benchmark::State& state) {
 }
 BENCHMARK(BM_X509SignCtxCopy);
 }  // namespace
+
+BENCHMARK_MAIN();

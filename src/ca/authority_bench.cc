@@ -1,49 +1,28 @@
 // authority_bench: Authority::SignSvids in process — the CA's signing path without gRPC and
 // TLS, with a real SQLite store — to tell the CA's own cost from the transport's.
-#include <filesystem>
-
 #include "absl/time/clock.h"
 #include "authority.h"
 #include "benchmark/benchmark.h"
 #include "meshid/pki/csr.h"
 #include "meshid/testing/test_pki.h"
+#include "test_authority.h"
 
 namespace meshid::ca {
 namespace {
 
 struct World {
   World() {
-    char templ[] = "/tmp/meshid-authority-bench-XXXXXX";
-    dir = mkdtemp(templ);
-    std::filesystem::create_directories(dir + "/keys");
-    store = *store::OpenSqlite(dir + "/ca.db");
-    pki::CaDirectory upstream{
-        pki.intermediate, {pki.intermediate.certificate}, {pki.root.certificate}, false};
-    cas = std::make_unique<IssuingCaManager>(
-        upstream, *store,
-        IssuingCaOptions{pki.trust_domain, absl::Hours(24), pki::KeyType::kEcP256, dir + "/keys"},
-        clock);
-    (void)cas->Initialize();
-    authority = std::make_unique<Authority>(config, *store, *cas, clock, ca_metrics);
-    (void)authority->Initialize();
     pki::PrivateKey node_key = *pki::PrivateKey::Generate(pki::KeyType::kEcP256);
-    std::string token = authority->CreateJoinToken(absl::Hours(1), "n1")->token;
-    node = authority->AttestNode(token, Csr(node_key), "")->id;
-    entry = authority->CreateEntry({"spiffe://example.org/w", node.ToString(), {"unix:uid:1"}})->id;
+    std::string token = ca.authority->CreateJoinToken(absl::Hours(1), "n1")->token;
+    node = ca.authority->AttestNode(token, Csr(node_key), "")->id;
+    entry =
+        ca.authority->CreateEntry({"spiffe://example.org/w", node.ToString(), {"unix:uid:1"}})->id;
   }
   static std::string Csr(const pki::PrivateKey& key) {
     return pki::CertificateRequest::Create(key, *pki::SpiffeId::Parse("spiffe://example.org/x"))
         ->ToDer();
   }
-  testing::TestPki pki = testing::TestPki::Create(absl::Now());
-  const base::Clock& clock = base::SystemClock();
-  CaConfig config{*pki::TrustDomain::Parse("example.org")};
-  telemetry::Metrics metrics;
-  CaMetrics ca_metrics{metrics};
-  std::string dir;
-  std::unique_ptr<store::DataStore> store;
-  std::unique_ptr<IssuingCaManager> cas;
-  std::unique_ptr<Authority> authority;
+  TestAuthority ca{base::SystemClock()};
   pki::SpiffeId node = *pki::SpiffeId::Parse("spiffe://example.org/x");
   std::string entry;
 };
@@ -56,7 +35,7 @@ void BM_SignSvidsBatch(benchmark::State& state) {
   for (int i = 0; i < state.range(0); ++i) {
     items.push_back({world->entry, World::Csr(*pki::PrivateKey::Generate(pki::KeyType::kEcP256))});
   }
-  for (auto _ : state) benchmark::DoNotOptimize(world->authority->SignSvids(world->node, items));
+  for (auto _ : state) benchmark::DoNotOptimize(world->ca.authority->SignSvids(world->node, items));
   state.SetItemsProcessed(state.iterations() * state.range(0));
 }
 BENCHMARK(BM_SignSvidsBatch)->Arg(1)->Arg(16);
@@ -67,7 +46,7 @@ World& TheWorld() {
 }
 
 void BM_StoreGetEntry(benchmark::State& state) {
-  for (auto _ : state) benchmark::DoNotOptimize(TheWorld().store->GetEntry(TheWorld().entry));
+  for (auto _ : state) benchmark::DoNotOptimize(TheWorld().ca.store->GetEntry(TheWorld().entry));
 }
 BENCHMARK(BM_StoreGetEntry);
 
@@ -79,7 +58,7 @@ void BM_StoreRecordIssuances16(benchmark::State& state) {
       records.push_back({"serial-" + std::to_string(n++), "spiffe://example.org/w", "workload",
                          "n1", "ca", absl::Now(), absl::Now(), absl::Now()});
     }
-    benchmark::DoNotOptimize(TheWorld().store->RecordIssuances(records));
+    benchmark::DoNotOptimize(TheWorld().ca.store->RecordIssuances(records));
   }
   state.SetItemsProcessed(state.iterations() * 16);
 }
@@ -88,7 +67,7 @@ BENCHMARK(BM_StoreRecordIssuances16);
 void BM_IssueOnly(benchmark::State& state) {
   pki::PrivateKey key = *pki::PrivateKey::Generate(pki::KeyType::kEcP256);
   pki::PublicKey pub = pki::ParseCsrPublicKey(World::Csr(key))->key;
-  std::shared_ptr<const SigningCa> ca = TheWorld().cas->Active();
+  std::shared_ptr<const SigningCa> ca = TheWorld().ca.cas->Active();
   pki::SpiffeId id = *pki::SpiffeId::Parse("spiffe://example.org/w");
   for (auto _ : state) {
     benchmark::DoNotOptimize(

@@ -1,6 +1,5 @@
 #include "authority.h"
 
-#include <filesystem>
 #include <thread>
 
 #include "gmock/gmock.h"
@@ -9,35 +8,18 @@
 #include "meshid/testing/fake_clock.h"
 #include "meshid/testing/status.h"
 #include "meshid/testing/test_pki.h"
+#include "test_authority.h"
 
 namespace meshid::ca {
 namespace {
 
-namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 using testing::kTestEpoch;
 using testing::MessageOf;
 
 class AuthorityTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string templ = (fs::temp_directory_path() / "meshid-authority-XXXXXX").string();
-    ASSERT_NE(mkdtemp(templ.data()), nullptr);
-    dir_ = templ;
-    fs::create_directories(dir_ + "/keys");
-    store_ = *store::OpenSqlite(dir_ + "/ca.db");
-    config_.svid_max_ttl = absl::Hours(24);
-    pki::CaDirectory upstream{
-        pki_.intermediate, {pki_.intermediate.certificate}, {pki_.root.certificate}, false};
-    cas_ = std::make_unique<IssuingCaManager>(
-        upstream, *store_,
-        IssuingCaOptions{pki_.trust_domain, absl::Hours(24), pki::KeyType::kEcP256, dir_ + "/keys"},
-        clock_);
-    ASSERT_TRUE(cas_->Initialize().ok());
-    authority_ = std::make_unique<Authority>(config_, *store_, *cas_, clock_, ca_metrics_);
-    ASSERT_TRUE(authority_->Initialize().ok());
-  }
-  void TearDown() override { fs::remove_all(dir_); }
+  void SetUp() override { ASSERT_TRUE(ca_.initialized.ok()) << ca_.initialized; }
 
   std::string Csr(const pki::PrivateKey& key) {
     return pki::CertificateRequest::Create(key, *pki::SpiffeId::Parse("spiffe://example.org/x"))
@@ -52,15 +34,12 @@ class AuthorityTest : public ::testing::Test {
     return svid->id;
   }
 
-  testing::TestPki pki_ = testing::TestPki::Create(kTestEpoch);
   testing::FakeClock clock_{kTestEpoch};
-  CaConfig config_{*pki::TrustDomain::Parse("example.org")};
-  telemetry::Metrics metrics_;
-  CaMetrics ca_metrics_{metrics_};
-  std::string dir_;
-  std::unique_ptr<store::DataStore> store_;
-  std::unique_ptr<IssuingCaManager> cas_;
-  std::unique_ptr<Authority> authority_;
+  TestAuthority ca_{clock_};
+  testing::TestPki& pki_ = ca_.pki;
+  const CaConfig& config_ = ca_.config;
+  std::unique_ptr<store::DataStore>& store_ = ca_.store;
+  std::unique_ptr<Authority>& authority_ = ca_.authority;
   pki::PrivateKey key_ = *pki::PrivateKey::Generate(pki::KeyType::kEcP256);
 };
 

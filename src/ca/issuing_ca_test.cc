@@ -6,6 +6,7 @@
 #include "gtest/gtest.h"
 #include "meshid/pki/verify.h"
 #include "meshid/testing/fake_clock.h"
+#include "meshid/testing/temp_dir.h"
 #include "meshid/testing/test_pki.h"
 
 namespace meshid::ca {
@@ -20,13 +21,9 @@ constexpr absl::Duration kTtl = absl::Hours(24);
 class IssuingCaTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string templ = (fs::temp_directory_path() / "meshid-issuing-XXXXXX").string();
-    ASSERT_NE(mkdtemp(templ.data()), nullptr);
-    dir_ = templ;
     fs::create_directories(dir_ + "/keys");
     store_ = *store::OpenSqlite(dir_ + "/ca.db");
   }
-  void TearDown() override { fs::remove_all(dir_); }
 
   std::unique_ptr<IssuingCaManager> Manager() {
     pki::CaDirectory upstream{
@@ -43,7 +40,8 @@ class IssuingCaTest : public ::testing::Test {
 
   testing::TestPki pki_ = testing::TestPki::Create(kTestEpoch);
   FakeClock clock_{kTestEpoch};
-  std::string dir_;
+  testing::TempDir temp_;
+  std::string dir_ = temp_.path();
   std::unique_ptr<store::DataStore> store_;
 };
 

@@ -13,6 +13,7 @@
 #include "meshid/pki/bundle.h"
 #include "meshid/pki/key.h"
 #include "meshid/testing/fake_clock.h"
+#include "meshid/testing/temp_dir.h"
 #include "meshid/testing/test_pki.h"
 #include "nlohmann/json.hpp"
 
@@ -27,13 +28,6 @@ constexpr absl::Duration kDay = absl::Hours(24);
 
 class CliTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string templ = (fs::temp_directory_path() / "meshid-cli-XXXXXX").string();
-    ASSERT_NE(mkdtemp(templ.data()), nullptr);
-    dir_ = templ;
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
   int Run(std::vector<std::string> args) {
     out_.str("");
     err_.str("");
@@ -44,7 +38,8 @@ class CliTest : public ::testing::Test {
   std::string Path(const std::string& name) const { return (fs::path(dir_) / name).string(); }
 
   testing::FakeClock clock_{testing::kTestEpoch};
-  std::string dir_;
+  testing::TempDir temp_;
+  std::string dir_ = temp_.path();
   std::ostringstream out_;
   std::ostringstream err_;
 };

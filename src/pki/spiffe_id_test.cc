@@ -1,5 +1,6 @@
 #include "meshid/pki/spiffe_id.h"
 
+#include <ostream>
 #include <string>
 
 #include "gmock/gmock.h"
@@ -34,6 +35,11 @@ struct BadId {
   std::string id;
   std::string rule;
 };
+
+// ctest lists the case by its input, not by its bytes in memory.
+void PrintTo(const BadId& bad, std::ostream* os) {
+  *os << ::testing::PrintToString(bad.id.substr(0, 40)) << " (" << bad.rule << ")";
+}
 
 class SpiffeIdRejectsTest : public ::testing::TestWithParam<BadId> {};
 
