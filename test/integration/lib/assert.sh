@@ -158,14 +158,19 @@ run_piped() {
   _after_run "$@"
 }
 
+# _require_rc CODE DESCRIPTION : fail, showing the command's output, unless RC is CODE.
+_require_rc() {
+  if [[ $RC != "$1" ]]; then
+    fail "exit status: expected $1, got $RC"$'\n'"  command: $2"$'\n'"  stderr:"$'\n'"$(_show "$ERR_FILE")"$'\n'"  stdout:"$'\n'"$(_show "$OUT_FILE")"
+  fi
+}
+
 # expect_exit CODE CMD... : run CMD and require exit status CODE.
 expect_exit() {
   local want=$1
   shift
   run "$@"
-  if [[ $RC != "$want" ]]; then
-    fail "exit status: expected $want, got $RC"$'\n'"  command: $*"$'\n'"  stderr:"$'\n'"$(_show "$ERR_FILE")"$'\n'"  stdout:"$'\n'"$(_show "$OUT_FILE")"
-  fi
+  _require_rc "$want" "$*"
 }
 
 # expect_exit_piped CODE INPUT_FILE CMD... : run_piped, then require exit status CODE.
@@ -173,9 +178,7 @@ expect_exit_piped() {
   local want=$1
   shift
   run_piped "$@"
-  if [[ $RC != "$want" ]]; then
-    fail "exit status: expected $want, got $RC"$'\n'"  command: ${*:2} < $1 (piped)"$'\n'"  stderr:"$'\n'"$(_show "$ERR_FILE")"$'\n'"  stdout:"$'\n'"$(_show "$OUT_FILE")"
-  fi
+  _require_rc "$want" "${*:2} < $1 (piped)"
 }
 
 # expect_contains FILE TEXT : FILE contains TEXT (fixed string).
