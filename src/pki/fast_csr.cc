@@ -23,6 +23,8 @@
 #include "ossl_util.h"
 #include "pem_util.h"
 
+// clang-format cannot lay out OpenSSL's ASN.1 template macros.
+// clang-format off
 extern "C" {
 
 // SubjectPublicKeyInfo with the key left as bits.
@@ -31,54 +33,52 @@ typedef struct meshid_spki_st {
   ASN1_BIT_STRING* public_key;
 } MESHID_SPKI;
 
-ASN1_SEQUENCE(MESHID_SPKI) =
-    {
-        ASN1_SIMPLE(MESHID_SPKI, algorithm, X509_ALGOR),
-        ASN1_SIMPLE(MESHID_SPKI, public_key, ASN1_BIT_STRING),
+ASN1_SEQUENCE(MESHID_SPKI) = {
+  ASN1_SIMPLE(MESHID_SPKI, algorithm, X509_ALGOR),
+  ASN1_SIMPLE(MESHID_SPKI, public_key, ASN1_BIT_STRING),
 } ASN1_SEQUENCE_END(MESHID_SPKI)
 
-    // certificationRequestInfo (RFC 2986), keeping its encoding for the signature check.
-    typedef struct meshid_csr_info_st {
+// certificationRequestInfo (RFC 2986), keeping its encoding for the signature check.
+typedef struct meshid_csr_info_st {
   ASN1_ENCODING enc;
   ASN1_INTEGER* version;
   X509_NAME* subject;
   MESHID_SPKI* spki;
-  STACK_OF(X509_ATTRIBUTE) * attributes;
+  STACK_OF(X509_ATTRIBUTE)* attributes;
 } MESHID_CSR_INFO;
 
-ASN1_SEQUENCE_enc(MESHID_CSR_INFO, enc, 0) =
-    {
-        ASN1_SIMPLE(MESHID_CSR_INFO, version, ASN1_INTEGER),
-        ASN1_SIMPLE(MESHID_CSR_INFO, subject, X509_NAME),
-        ASN1_SIMPLE(MESHID_CSR_INFO, spki, MESHID_SPKI),
-        ASN1_IMP_SET_OF_OPT(MESHID_CSR_INFO, attributes, X509_ATTRIBUTE, 0),
+ASN1_SEQUENCE_enc(MESHID_CSR_INFO, enc, 0) = {
+  ASN1_SIMPLE(MESHID_CSR_INFO, version, ASN1_INTEGER),
+  ASN1_SIMPLE(MESHID_CSR_INFO, subject, X509_NAME),
+  ASN1_SIMPLE(MESHID_CSR_INFO, spki, MESHID_SPKI),
+  ASN1_IMP_SET_OF_OPT(MESHID_CSR_INFO, attributes, X509_ATTRIBUTE, 0),
 } ASN1_SEQUENCE_END_enc(MESHID_CSR_INFO, MESHID_CSR_INFO)
 
-        typedef struct meshid_csr_st {
+typedef struct meshid_csr_st {
   MESHID_CSR_INFO* info;
   X509_ALGOR* signature_algorithm;
   ASN1_BIT_STRING* signature;
 } MESHID_CSR;
 
-ASN1_SEQUENCE(MESHID_CSR) =
-    {
-        ASN1_SIMPLE(MESHID_CSR, info, MESHID_CSR_INFO),
-        ASN1_SIMPLE(MESHID_CSR, signature_algorithm, X509_ALGOR),
-        ASN1_SIMPLE(MESHID_CSR, signature, ASN1_BIT_STRING),
+ASN1_SEQUENCE(MESHID_CSR) = {
+  ASN1_SIMPLE(MESHID_CSR, info, MESHID_CSR_INFO),
+  ASN1_SIMPLE(MESHID_CSR, signature_algorithm, X509_ALGOR),
+  ASN1_SIMPLE(MESHID_CSR, signature, ASN1_BIT_STRING),
 } ASN1_SEQUENCE_END(MESHID_CSR)
 
-    // RSAPublicKey (RFC 8017).
-    typedef struct meshid_rsa_public_st {
+// RSAPublicKey (RFC 8017).
+typedef struct meshid_rsa_public_st {
   ASN1_INTEGER* n;
   ASN1_INTEGER* e;
 } MESHID_RSA_PUBLIC;
 
 ASN1_SEQUENCE(MESHID_RSA_PUBLIC) = {
-    ASN1_SIMPLE(MESHID_RSA_PUBLIC, n, ASN1_INTEGER),
-    ASN1_SIMPLE(MESHID_RSA_PUBLIC, e, ASN1_INTEGER),
+  ASN1_SIMPLE(MESHID_RSA_PUBLIC, n, ASN1_INTEGER),
+  ASN1_SIMPLE(MESHID_RSA_PUBLIC, e, ASN1_INTEGER),
 } ASN1_SEQUENCE_END(MESHID_RSA_PUBLIC)
 
 }  // extern "C"
+// clang-format on
 
 namespace meshid::pki {
 namespace {
