@@ -8,6 +8,7 @@
 # so bound = 1 / (1/sign + 1/verify) with openssl speed's rates on core 0.
 #
 # Usage: bench/ca_sign/run.sh            (STREAMS=8 BATCH=16 DURATION=10 by default)
+#        PERF_DATA=/tmp/ca.perf bench/ca_sign/run.sh   profiles the server (perf, linux-perf)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -49,7 +50,10 @@ log_level: warn
 YAML
 # warn-level logs hide the serving line: ask for info just long enough to read the port.
 sed -i 's/^log_level: warn/log_level: info/' "$work/ca.yaml"
-taskset -c "$SERVER_CORE" "$meshid" ca serve --config "$work/ca.yaml" 2>"$work/serve.log" &
+profiler=()
+[ -n "${PERF_DATA:-}" ] && profiler=(perf record -q --call-graph dwarf,32768 -F 199 -o "$PERF_DATA" --)
+taskset -c "$SERVER_CORE" "${profiler[@]}" "$meshid" ca serve --config "$work/ca.yaml" \
+  2>"$work/serve.log" &
 server_pid=$!
 for _ in $(seq 1 300); do
   grep -q "CA serving" "$work/serve.log" && break
