@@ -23,9 +23,9 @@ std::string ReadAll(int fd) {
   return out;
 }
 
-std::vector<char*> Argv(const std::vector<std::string>& args) {
+std::vector<char*> Argv(const char* program, const std::vector<std::string>& args) {
   std::vector<char*> argv;
-  argv.push_back(const_cast<char*>(MESHID_BINARY));
+  argv.push_back(const_cast<char*>(program));
   for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
   return argv;
@@ -34,17 +34,21 @@ std::vector<char*> Argv(const std::vector<std::string>& args) {
 }  // namespace
 
 CommandResult RunMeshid(const std::vector<std::string>& args) {
+  return RunCommand(MESHID_BINARY, args);
+}
+
+CommandResult RunCommand(const std::string& program, const std::vector<std::string>& args) {
   // Output goes to files, not pipes: a chatty command cannot block on a full pipe.
   char out_path[] = "/tmp/meshid-out-XXXXXX";
   char err_path[] = "/tmp/meshid-err-XXXXXX";
   int out_fd = mkstemp(out_path);
   int err_fd = mkstemp(err_path);
-  std::vector<char*> argv = Argv(args);
+  std::vector<char*> argv = Argv(program.c_str(), args);
   pid_t pid = fork();
   if (pid == 0) {
     dup2(out_fd, 1);
     dup2(err_fd, 2);
-    execv(MESHID_BINARY, argv.data());
+    execvp(program.c_str(), argv.data());
     _exit(127);
   }
   int status = 0;
@@ -84,7 +88,7 @@ absl::Status CaProcess::Start() {
   std::string log = dir_ + "/serve.log";
   int log_fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   const std::vector<std::string> args = {"ca", "serve", "--config", dir_ + "/ca.yaml"};
-  std::vector<char*> argv = Argv(args);  // points into `args`, which must outlive it
+  std::vector<char*> argv = Argv(MESHID_BINARY, args);  // points into `args`, which must outlive it
   pid_ = fork();
   if (pid_ == 0) {
     dup2(log_fd, 2);

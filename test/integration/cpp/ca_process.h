@@ -19,6 +19,8 @@ struct CommandResult {
 
 // RunMeshid runs the meshid binary with `args` and collects its output.
 CommandResult RunMeshid(const std::vector<std::string>& args);
+// RunCommand runs `program` (looked up in PATH) with `args` and collects its output.
+CommandResult RunCommand(const std::string& program, const std::vector<std::string>& args);
 
 // CaProcess is a `meshid ca serve` process in `dir`, with its upstream made by
 // `meshid pki init` in dir/pki, listening on ports the kernel picks.

@@ -184,6 +184,25 @@ TEST_F(CaServerTest, AttestSyncSignRenewEndToEnd) {
     EXPECT_EQ((*record)->kind, "workload");
   }
 
+  // The same SVID through meshid's CLI and through OpenSSL's strict verifier.
+  std::vector<pki::Certificate> svid = *agent::ParseSvidChain(signed_svids->svids(0));
+  std::string dir = ca_->dir();
+  base::StagedFiles files;
+  files.Add(dir + "/svid.pem", pki::ToPem(svid), 0644);
+  files.Add(dir + "/leaf.pem", svid[0].ToPem(), 0644);
+  files.Add(dir + "/cas.pem", pki::ToPem(absl::MakeConstSpan(svid).subspan(1)), 0644);
+  ASSERT_TRUE(files.Commit(/*overwrite=*/true).ok());
+  CommandResult cli =
+      RunMeshid({"x509", "verify", "--bundle", ca_->bundle_path(), "--chain", dir + "/svid.pem",
+                 "--expect-id", "spiffe://example.org/ns/default/sa/web"});
+  EXPECT_EQ(cli.exit_code, 0) << cli.out << cli.err;
+  for (const char* purpose : {"sslclient", "sslserver"}) {
+    CommandResult openssl = RunCommand(
+        "openssl", {"verify", "-x509_strict", "-purpose", purpose, "-CAfile", ca_->bundle_path(),
+                    "-untrusted", dir + "/cas.pem", dir + "/leaf.pem"});
+    EXPECT_EQ(openssl.exit_code, 0) << purpose << ": " << openssl.out << openssl.err;
+  }
+
   pki::PrivateKey new_key = *pki::PrivateKey::Generate(pki::KeyType::kEcP256);
   absl::StatusOr<ca::v1::RenewNodeResponse> renewed = node.client->RenewNode(Csr(new_key));
   ASSERT_TRUE(renewed.ok()) << renewed.status();
