@@ -1,9 +1,10 @@
 #include "meshid/pki/crypto.h"
 
-#include <errno.h>
+#include <cerrno>
+#include <cstring>
+
 #include <openssl/evp.h>
 #include <openssl/rand.h>
-#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
