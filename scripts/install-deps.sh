@@ -13,8 +13,9 @@ packages=(
   libcpp-httplib-dev prometheus-cpp-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
-  # peers and tools the integration tests drive
-  openssl curl prometheus
+  # peers and tools the integration tests drive (python3-jwt: an independent JWT-SVID
+  # implementation for pki_test, importable by /usr/bin/python3)
+  openssl curl prometheus python3-jwt python3-cryptography
 )
 
 missing=()

@@ -2,13 +2,10 @@
 
 #include <algorithm>
 
-#include <openssl/core_names.h>
-
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
-#include "meshid/pki/openssl_error.h"
+#include "jose.h"
 #include "nlohmann/json.hpp"
-#include "ossl_util.h"
 
 namespace meshid::pki {
 namespace {
@@ -18,44 +15,21 @@ using json = nlohmann::json;
 constexpr absl::string_view kX509Use = "x509-svid";
 constexpr absl::string_view kJwtUse = "jwt-svid";
 
-// BignumParam returns a key parameter as big-endian bytes, left-padded to `width` bytes.
-std::string BignumParam(const EVP_PKEY* key, const char* name, int width) {
-  BIGNUM* bn = nullptr;
-  if (EVP_PKEY_get_bn_param(key, name, &bn) != 1) {
-    ClearOpenSslErrors();
-    return "";
-  }
-  internal::BignumPtr owned(bn);
-  int len = std::max(width, BN_num_bytes(bn));
-  std::string out(static_cast<size_t>(len), '\0');
-  BN_bn2binpad(bn, reinterpret_cast<unsigned char*>(out.data()), len);
-  return out;
-}
-
-std::string Base64Url(absl::string_view bytes) { return absl::WebSafeBase64Escape(bytes); }
-
 // X509Jwk renders one X.509 authority as a JWK with the SPIFFE "x509-svid" use.
 json X509Jwk(const Certificate& cert) {
   json jwk;
-  PublicKey key = cert.public_key();
-  PublicKeyInfo info = key.info();
-  if (info.algorithm == "EC") {
-    int width = (info.bits + 7) / 8;
-    jwk["kty"] = "EC";
-    jwk["crv"] = info.curve;
-    jwk["x"] = Base64Url(BignumParam(key.get0(), OSSL_PKEY_PARAM_EC_PUB_X, width));
-    jwk["y"] = Base64Url(BignumParam(key.get0(), OSSL_PKEY_PARAM_EC_PUB_Y, width));
-  } else if (info.algorithm == "RSA") {
-    jwk["kty"] = "RSA";
-    jwk["n"] = Base64Url(BignumParam(key.get0(), OSSL_PKEY_PARAM_RSA_N, 0));
-    jwk["e"] = Base64Url(BignumParam(key.get0(), OSSL_PKEY_PARAM_RSA_E, 0));
-  } else {
-    jwk["kty"] = "OKP";
-    jwk["crv"] = info.algorithm == "ED25519" ? "Ed25519" : info.algorithm;
-  }
+  internal::AddJwkKeyParams(cert.public_key(), jwk);
   jwk["use"] = kX509Use;
   jwk["x5c"] = json::array({absl::Base64Escape(cert.ToDer())});
   return jwk;
+}
+
+// JwkKeyId returns the "kid" of a JWK text, or "" when it has none.
+std::string JwkKeyId(const std::string& jwk_text) {
+  json jwk = json::parse(jwk_text, nullptr, /*allow_exceptions=*/false);
+  if (!jwk.is_object()) return "";
+  auto kid = jwk.find("kid");
+  return kid != jwk.end() && kid->is_string() ? kid->get<std::string>() : "";
 }
 
 // ParseX509Jwk reads the authority of an "x509-svid" JWK, or says why the JWK must be
@@ -182,6 +156,49 @@ bool TrustBundle::RemoveX509Authority(const Certificate& cert) {
   if (it == x509_authorities_.end()) return false;
   x509_authorities_.erase(it);
   return true;
+}
+
+absl::Status TrustBundle::AddJwtAuthority(const JwtAuthority& authority) {
+  for (const std::string& jwk : jwt_authorities_) {
+    if (JwkKeyId(jwk) == authority.key_id) {
+      return absl::AlreadyExistsError(absl::StrCat(
+          "the bundle already holds a JWT authority with key ID \"", authority.key_id, "\""));
+    }
+  }
+  // Write only what reads back the same, so the bundle never publishes a key it would skip.
+  std::string jwk = JwkJson(authority);
+  absl::StatusOr<JwtAuthority> again = JwtAuthorityFromJwk(jwk);
+  if (!again.ok()) return again.status();
+  if (again->key_id != authority.key_id) {
+    return absl::InvalidArgumentError("JWT authority key ID is not valid UTF-8");
+  }
+  jwt_authorities_.push_back(std::move(jwk));
+  return absl::OkStatus();
+}
+
+bool TrustBundle::RemoveJwtAuthority(absl::string_view key_id) {
+  auto removed =
+      std::remove_if(jwt_authorities_.begin(), jwt_authorities_.end(),
+                     [key_id](const std::string& jwk) { return JwkKeyId(jwk) == key_id; });
+  bool any = removed != jwt_authorities_.end();
+  jwt_authorities_.erase(removed, jwt_authorities_.end());
+  return any;
+}
+
+std::vector<JwtAuthority> TrustBundle::ParsedJwtAuthorities(
+    std::vector<std::string>* ignored) const {
+  std::vector<JwtAuthority> authorities;
+  for (size_t i = 0; i < jwt_authorities_.size(); ++i) {
+    absl::StatusOr<JwtAuthority> authority = JwtAuthorityFromJwk(jwt_authorities_[i]);
+    if (authority.ok()) {
+      authorities.push_back(*std::move(authority));
+    } else if (ignored != nullptr) {
+      ignored->push_back(absl::StrCat("jwt_authorities[", i, "] (kid \"",
+                                      JwkKeyId(jwt_authorities_[i]),
+                                      "\") ignored: ", authority.status().message()));
+    }
+  }
+  return authorities;
 }
 
 }  // namespace meshid::pki

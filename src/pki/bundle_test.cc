@@ -149,5 +149,64 @@ TEST(BundleTest, AddAndRemoveAuthorities) {
   EXPECT_TRUE(bundle.x509_authorities()[0] == b.root.certificate);
 }
 
+TEST(BundleTest, JwtAuthoritiesAreWrittenAndReadStructurally) {
+  TestPki pki = TestPki::Create(kTestEpoch);
+  PublicKey ec = PrivateKey::Generate(KeyType::kEcP256)->public_key();
+  PublicKey rsa = PrivateKey::Generate(KeyType::kRsa2048)->public_key();
+  TrustBundle bundle = pki.Bundle();
+  ASSERT_TRUE(bundle.AddJwtAuthority({"k1", ec}).ok());
+  ASSERT_TRUE(bundle.AddJwtAuthority({"k2", rsa}).ok());
+  EXPECT_EQ(bundle.AddJwtAuthority({"k1", rsa}).code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(bundle.AddJwtAuthority({"", rsa}).code(), absl::StatusCode::kInvalidArgument);
+
+  nlohmann::json doc = nlohmann::json::parse(bundle.ToSpiffeJson());
+  ASSERT_EQ(doc["keys"].size(), 3u);
+  EXPECT_EQ(doc["keys"][1]["use"], "jwt-svid");
+  EXPECT_EQ(doc["keys"][1]["kid"], "k1");
+  EXPECT_EQ(doc["keys"][2]["kty"], "RSA");
+
+  absl::StatusOr<TrustBundle> parsed =
+      TrustBundle::FromSpiffeJson(pki.trust_domain, bundle.ToSpiffeJson());
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_TRUE(parsed->ignored_keys().empty());
+  std::vector<JwtAuthority> authorities = parsed->ParsedJwtAuthorities();
+  ASSERT_EQ(authorities.size(), 2u);
+  EXPECT_EQ(authorities[0].key_id, "k1");
+  EXPECT_TRUE(authorities[0].key == ec);
+  EXPECT_EQ(authorities[1].key_id, "k2");
+  EXPECT_TRUE(authorities[1].key == rsa);
+
+  EXPECT_TRUE(parsed->RemoveJwtAuthority("k1"));
+  EXPECT_FALSE(parsed->RemoveJwtAuthority("k1"));
+  ASSERT_EQ(parsed->ParsedJwtAuthorities().size(), 1u);
+  EXPECT_EQ(parsed->ParsedJwtAuthorities()[0].key_id, "k2");
+}
+
+TEST(BundleTest, ParsedJwtAuthoritiesSkipsKeysItCannotUse) {
+  TestPki pki = TestPki::Create(kTestEpoch);
+  PublicKey ec = PrivateKey::Generate(KeyType::kEcP256)->public_key();
+  nlohmann::json keys = nlohmann::json::array({
+      {{"use", "jwt-svid"},
+       {"kty", "EC"},
+       {"kid", "bad"},
+       {"crv", "P-256"},
+       {"x", "AA"},
+       {"y", "BB"}},
+      nlohmann::json::parse(JwkJson({"good", ec})),
+  });
+  absl::StatusOr<TrustBundle> bundle =
+      TrustBundle::FromSpiffeJson(pki.trust_domain, nlohmann::json{{"keys", keys}}.dump());
+  ASSERT_TRUE(bundle.ok()) << bundle.status();
+  EXPECT_EQ(bundle->jwt_authorities().size(), 2u) << "both kept verbatim";
+  std::vector<std::string> ignored;
+  std::vector<JwtAuthority> authorities = bundle->ParsedJwtAuthorities(&ignored);
+  ASSERT_EQ(authorities.size(), 1u);
+  EXPECT_EQ(authorities[0].key_id, "good");
+  ASSERT_EQ(ignored.size(), 1u);
+  EXPECT_THAT(ignored[0], HasSubstr("jwt_authorities[0] (kid \"bad\") ignored: JWK: "));
+  EXPECT_TRUE(bundle->RemoveJwtAuthority("bad"));
+  EXPECT_EQ(bundle->jwt_authorities().size(), 1u);
+}
+
 }  // namespace
 }  // namespace meshid::pki

@@ -9,6 +9,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "meshid/pki/certificate.h"
+#include "meshid/pki/jwt.h"
 #include "meshid/pki/spiffe_id.h"
 
 namespace meshid::pki {
@@ -50,8 +51,22 @@ class TrustBundle {
   std::optional<absl::Duration> refresh_hint() const { return refresh_hint_; }
   void set_refresh_hint(std::optional<absl::Duration> hint) { refresh_hint_ = hint; }
 
-  // jwt_authorities returns the JWT authority JWKs, each a JSON object text.
+  // jwt_authorities returns the JWT authority JWKs, each a JSON object text, verbatim as
+  // read or as AddJwtAuthority wrote them.
   const std::vector<std::string>& jwt_authorities() const { return jwt_authorities_; }
+
+  // AddJwtAuthority adds `authority` as a "jwt-svid" JWK. AlreadyExists when the bundle holds
+  // a JWT authority with its key ID; InvalidArgument when its key cannot be a JWT authority
+  // (see JwtAuthorityFromJwk) or its key ID is empty or not UTF-8.
+  absl::Status AddJwtAuthority(const JwtAuthority& authority);
+  // RemoveJwtAuthority removes every JWT authority with `key_id` and reports whether there
+  // was one.
+  bool RemoveJwtAuthority(absl::string_view key_id);
+  // ParsedJwtAuthorities returns the JWT authorities meshid can verify with. As the bundle
+  // spec has consumers ignore a key they cannot use rather than the whole bundle, a JWK that
+  // does not parse is skipped, and when `ignored` is given a line saying why is appended:
+  // "jwt_authorities[1] (kid \"k2\") ignored: JWK: ...".
+  std::vector<JwtAuthority> ParsedJwtAuthorities(std::vector<std::string>* ignored = nullptr) const;
 
   // ignored_keys explains each JWK FromSpiffeJson ignored: "keys[2] ignored: no \"x5c\"".
   const std::vector<std::string>& ignored_keys() const { return ignored_keys_; }
