@@ -38,9 +38,9 @@ absl::StatusOr<std::string> SignJwtSvid(const PrivateKey& key, absl::string_view
                                         absl::Span<const std::string> audience,
                                         absl::Time issued_at, absl::Time expiry);
 
-// SignJwt signs arbitrary claims (a JSON object text) as SignJwtSvid does, with the same
-// header. It checks nothing about the claims: issuers use SignJwtSvid; this is for tests and
-// tools that need a token SignJwtSvid would never make.
+// SignJwt signs `claims_json` verbatim (normally a JSON object text) as SignJwtSvid does,
+// with the same header. It checks nothing about the claims: issuers use SignJwtSvid; this is for
+// tests and tools that need a token SignJwtSvid would never make.
 absl::StatusOr<std::string> SignJwt(const PrivateKey& key, absl::string_view key_id,
                                     absl::string_view claims_json);
 
@@ -66,7 +66,8 @@ struct JwtSvid {
 // claims: "sub" a SPIFFE ID, "aud" a non-empty string or array of strings that contains
 // `audience`, "exp" a number after `now` (no leeway: the issuer's short lifetime is the
 // margin), "nbf", if present, at most one minute after `now` (clock skew between nodes).
-// Every failure is InvalidArgument with a one-line reason: "JWT-SVID has expired (...)".
+// Every failure is InvalidArgument with a one-line reason: "JWT-SVID has expired (...)";
+// only OpenSSL failing for reasons of its own gives Internal.
 //
 // `authorities` must be the JWT authorities of the one trust domain the caller trusts to
 // speak for the token's subject: the signature binds the claims to the key, not the key to
