@@ -1,130 +1,55 @@
 #include "meshid/ca/config.h"
 
-#include <functional>
-#include <map>
 #include <set>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "meshid/base/duration.h"
 #include "meshid/base/status.h"
-#include "yaml-cpp/yaml.h"
+#include "meshid/base/yaml_config.h"
 
 namespace meshid::ca {
 namespace {
 
-// KeyReader applies one YAML scalar to the config, or says what is wrong with it.
-using KeyReader = std::function<absl::Status(const YAML::Node&, CaConfig&)>;
+using Schema = base::YamlSchema<CaConfig>;
 
-absl::StatusOr<std::string> Scalar(const YAML::Node& node) {
-  if (!node.IsScalar()) return absl::InvalidArgumentError("expected a single value");
-  return node.Scalar();
-}
-
-KeyReader String(std::string CaConfig::*field) {
-  return [field](const YAML::Node& node, CaConfig& config) -> absl::Status {
-    MESHID_ASSIGN_OR_RETURN(std::string value, Scalar(node));
-    if (value.empty()) return absl::InvalidArgumentError("must not be empty");
-    config.*field = value;
-    return absl::OkStatus();
-  };
-}
-
-KeyReader Duration(absl::Duration CaConfig::*field) {
-  return [field](const YAML::Node& node, CaConfig& config) -> absl::Status {
-    MESHID_ASSIGN_OR_RETURN(std::string value, Scalar(node));
-    MESHID_ASSIGN_OR_RETURN(absl::Duration d, base::ParseDuration(value));
-    if (d <= absl::ZeroDuration()) return absl::InvalidArgumentError("must be positive");
-    config.*field = d;
-    return absl::OkStatus();
-  };
-}
-
-// Readers maps every known key, with nested keys written "section.key".
-const std::map<std::string, KeyReader>& Readers() {
-  static const auto* readers = new std::map<std::string, KeyReader>{
+const Schema& CaSchema() {
+  static const auto* schema = new Schema({
       {"trust_domain",
        [](const YAML::Node& node, CaConfig& config) -> absl::Status {
-         MESHID_ASSIGN_OR_RETURN(std::string value, Scalar(node));
+         MESHID_ASSIGN_OR_RETURN(std::string value, base::YamlScalar(node));
          MESHID_ASSIGN_OR_RETURN(config.trust_domain, pki::TrustDomain::Parse(value));
          return absl::OkStatus();
        }},
-      {"listen", String(&CaConfig::listen)},
-      {"http_listen", String(&CaConfig::http_listen)},
-      {"admin_socket", String(&CaConfig::admin_socket)},
-      {"data_dir", String(&CaConfig::data_dir)},
-      {"upstream_dir", String(&CaConfig::upstream_dir)},
-      {"store.sqlite", String(&CaConfig::sqlite_path)},
+      {"listen", Schema::String(&CaConfig::listen)},
+      {"http_listen", Schema::String(&CaConfig::http_listen)},
+      {"admin_socket", Schema::String(&CaConfig::admin_socket)},
+      {"data_dir", Schema::String(&CaConfig::data_dir)},
+      {"upstream_dir", Schema::String(&CaConfig::upstream_dir)},
+      {"store.sqlite", Schema::String(&CaConfig::sqlite_path)},
       {"store.sync",
        [](const YAML::Node& node, CaConfig& config) -> absl::Status {
-         MESHID_ASSIGN_OR_RETURN(std::string value, Scalar(node));
-         if (value != "normal" && value != "full") {
-           return absl::InvalidArgumentError(
-               absl::StrCat("\"", value, "\" is not one of normal, full"));
-         }
+         MESHID_ASSIGN_OR_RETURN(std::string value, base::YamlOneOf(node, {"normal", "full"}));
          config.sqlite_full_sync = value == "full";
          return absl::OkStatus();
        }},
-      {"issuing_ca.ttl", Duration(&CaConfig::issuing_ca_ttl)},
+      {"issuing_ca.ttl", Schema::Duration(&CaConfig::issuing_ca_ttl)},
       {"issuing_ca.key_type",
        [](const YAML::Node& node, CaConfig& config) -> absl::Status {
-         MESHID_ASSIGN_OR_RETURN(std::string value, Scalar(node));
+         MESHID_ASSIGN_OR_RETURN(std::string value, base::YamlScalar(node));
          MESHID_ASSIGN_OR_RETURN(config.issuing_ca_key_type, pki::ParseKeyType(value));
          return absl::OkStatus();
        }},
-      {"svid.default_ttl", Duration(&CaConfig::svid_default_ttl)},
-      {"svid.max_ttl", Duration(&CaConfig::svid_max_ttl)},
-      {"node_svid_ttl", Duration(&CaConfig::node_svid_ttl)},
+      {"svid.default_ttl", Schema::Duration(&CaConfig::svid_default_ttl)},
+      {"svid.max_ttl", Schema::Duration(&CaConfig::svid_max_ttl)},
+      {"node_svid_ttl", Schema::Duration(&CaConfig::node_svid_ttl)},
       {"log_level",
        [](const YAML::Node& node, CaConfig& config) -> absl::Status {
-         MESHID_ASSIGN_OR_RETURN(std::string value, Scalar(node));
-         static const std::set<std::string> kLevels = {"debug", "info", "warn", "error"};
-         if (kLevels.count(value) == 0) {
-           return absl::InvalidArgumentError(
-               absl::StrCat("\"", value, "\" is not one of debug, info, warn, error"));
-         }
-         config.log_level = value;
+         MESHID_ASSIGN_OR_RETURN(config.log_level,
+                                 base::YamlOneOf(node, {"debug", "info", "warn", "error"}));
          return absl::OkStatus();
        }},
-  };
-  return *readers;
-}
-
-// KnownUnder lists the known keys below `prefix` ("" for the top level), for messages.
-std::string KnownUnder(const std::string& prefix) {
-  std::set<std::string> names;
-  for (const auto& [key, reader] : Readers()) {
-    if (key.compare(0, prefix.size(), prefix) != 0) continue;
-    std::string rest = key.substr(prefix.size());
-    names.insert(rest.substr(0, rest.find('.')));
-  }
-  return absl::StrJoin(names, ", ");
-}
-
-absl::Status Walk(const YAML::Node& map, const std::string& prefix, CaConfig& config,
-                  std::set<std::string>& seen) {
-  for (const auto& item : map) {
-    std::string key = prefix + item.first.as<std::string>();
-    const YAML::Node& value = item.second;
-    auto reader = Readers().find(key);
-    if (reader != Readers().end()) {
-      MESHID_RETURN_IF_ERROR(base::Annotate(reader->second(value, config), key));
-      seen.insert(key);
-      continue;
-    }
-    bool is_section = !KnownUnder(key + ".").empty();
-    if (is_section && value.IsMap()) {
-      MESHID_RETURN_IF_ERROR(Walk(value, key + ".", config, seen));
-      continue;
-    }
-    if (is_section) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(key, ": expected a map of ", KnownUnder(key + ".")));
-    }
-    return absl::InvalidArgumentError(
-        absl::StrCat("unknown key \"", key, "\" (known here: ", KnownUnder(prefix), ")"));
-  }
-  return absl::OkStatus();
+  });
+  return *schema;
 }
 
 absl::Status Validate(const CaConfig& config, const std::set<std::string>& seen) {
@@ -143,18 +68,7 @@ absl::Status Validate(const CaConfig& config, const std::set<std::string>& seen)
 
 absl::StatusOr<CaConfig> ParseCaConfig(absl::string_view text, absl::string_view source) {
   CaConfig config{*pki::TrustDomain::Parse("unset.invalid")};
-  std::set<std::string> seen;
-  // yaml-cpp reports errors by throwing; this is the edge where they become a Status.
-  try {
-    YAML::Node doc = YAML::Load(std::string(text));
-    if (doc.IsNull()) return absl::InvalidArgumentError(absl::StrCat(source, ": is empty"));
-    if (!doc.IsMap()) {
-      return absl::InvalidArgumentError(absl::StrCat(source, ": expected a map of settings"));
-    }
-    MESHID_RETURN_IF_ERROR(base::Annotate(Walk(doc, "", config, seen), source));
-  } catch (const YAML::Exception& e) {
-    return absl::InvalidArgumentError(absl::StrCat(source, ": not valid YAML: ", e.what()));
-  }
+  MESHID_ASSIGN_OR_RETURN(std::set<std::string> seen, CaSchema().Load(text, source, config));
   MESHID_RETURN_IF_ERROR(base::Annotate(Validate(config, seen), source));
   if (config.sqlite_path.empty()) config.sqlite_path = config.data_dir + "/meshid.db";
   return config;
