@@ -48,7 +48,7 @@ absl::Status Call(Fn&& fn) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<CaClient>> CaClient::Connect(const CaClientOptions& options) {
-  if (options.bundle.x509_authorities().empty()) {
+  if (options.bundle.x509_authorities().empty() && !options.insecure_skip_verify) {
     return absl::FailedPreconditionError("the trust bundle holds no root to verify the CA with");
   }
   std::shared_ptr<grpc::experimental::CertificateProviderInterface> provider;
@@ -64,14 +64,19 @@ absl::StatusOr<std::unique_ptr<CaClient>> CaClient::Connect(const CaClientOption
   }
   grpc::experimental::TlsChannelCredentialsOptions tls;
   tls.set_certificate_provider(provider);
-  tls.watch_root_certs();
+  if (!options.insecure_skip_verify) tls.watch_root_certs();
   if (options.key.has_value()) tls.watch_identity_key_cert_pairs();
-  tls.set_verify_server_certs(true);
   // SVIDs carry no DNS name for the address: the SPIFFE ID is checked instead.
   tls.set_check_call_host(false);
-  tls.set_certificate_verifier(
-      grpc::experimental::ExternalCertificateVerifier::Create<ServerIdVerifier>(
-          options.server_id.ToString()));
+  if (options.insecure_skip_verify) {
+    tls.set_verify_server_certs(false);
+    tls.set_certificate_verifier(std::make_shared<grpc::experimental::NoOpCertificateVerifier>());
+  } else {
+    tls.set_verify_server_certs(true);
+    tls.set_certificate_verifier(
+        grpc::experimental::ExternalCertificateVerifier::Create<ServerIdVerifier>(
+            options.server_id.ToString()));
+  }
   std::shared_ptr<grpc::Channel> channel =
       grpc::CreateChannel(options.address, grpc::experimental::TlsCredentials(tls));
   if (channel == nullptr) return absl::InternalError("cannot create a gRPC channel");
@@ -123,6 +128,11 @@ absl::StatusOr<ca::v1::Bundle> CaClient::FetchBundle() {
     return stub_->FetchBundle(c, ca::v1::FetchBundleRequest(), &response);
   }));
   return response;
+}
+
+std::unique_ptr<grpc::ClientReader<ca::v1::WatchEvent>> CaClient::Watch(
+    grpc::ClientContext* context) {
+  return stub_->Watch(context, ca::v1::WatchRequest());
 }
 
 absl::StatusOr<std::vector<pki::Certificate>> ParseSvidChain(const ca::v1::X509SVID& svid) {

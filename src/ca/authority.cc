@@ -90,6 +90,32 @@ pki::TrustBundle BundleState::WaitForChange(uint64_t seen, absl::Time deadline) 
   return bundle_;
 }
 
+std::pair<pki::TrustBundle, AgentSignals> BundleState::WaitForEvent(
+    uint64_t seen_sequence, const AgentSignals& seen_signals, absl::Time deadline) {
+  std::unique_lock<std::mutex> lock(mu_);
+  changed_.wait_until(lock, absl::ToChronoTime(deadline), [&] {
+    return shutdown_ || bundle_.sequence() != seen_sequence || !(signals_ == seen_signals);
+  });
+  return {bundle_, signals_};
+}
+
+void BundleState::SignalEntriesChanged() {
+  std::lock_guard<std::mutex> lock(mu_);
+  ++signals_.entries;
+  changed_.notify_all();
+}
+
+void BundleState::RequestReissue() {
+  std::lock_guard<std::mutex> lock(mu_);
+  ++signals_.reissue;
+  changed_.notify_all();
+}
+
+bool BundleState::shut_down() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return shutdown_;
+}
+
 void BundleState::Shutdown() {
   std::lock_guard<std::mutex> lock(mu_);
   shutdown_ = true;
@@ -327,6 +353,7 @@ absl::StatusOr<store::NodeRecord> Authority::EvictNode(const std::string& name) 
   }
   MESHID_RETURN_IF_ERROR(evicted);
   Log()->warn("node evicted node={}", name);
+  bundle_.SignalEntriesChanged();
   MESHID_ASSIGN_OR_RETURN(std::optional<store::NodeRecord> node, store_.GetNode(name));
   return *node;
 }
@@ -391,6 +418,7 @@ absl::StatusOr<store::EntryRecord> Authority::CreateEntry(const EntrySpec& spec)
   MESHID_ASSIGN_OR_RETURN(store::EntryRecord stored, store_.CreateEntry(entry));
   Log()->info("entry created id={} spiffe_id={} parent={}", stored.id, stored.spiffe_id,
               stored.parent_id);
+  bundle_.SignalEntriesChanged();
   return stored;
 }
 
@@ -414,7 +442,10 @@ absl::Status Authority::DeleteEntry(const std::string& id) {
     return absl::NotFoundError(
         absl::StrCat("no entry with id \"", id, "\" (see meshid entry list)"));
   }
-  if (deleted.ok()) Log()->info("entry deleted id={}", id);
+  if (deleted.ok()) {
+    Log()->info("entry deleted id={}", id);
+    bundle_.SignalEntriesChanged();
+  }
   return deleted;
 }
 
@@ -536,6 +567,11 @@ absl::StatusOr<pki::TrustBundle> Authority::RemoveRoot(absl::string_view certifi
   Log()->warn("root removed from the trust bundle subject=\"{}\" sequence={}", root.subject(),
               record->sequence);
   return bundle_.Get();
+}
+
+void Authority::RequestReissue() {
+  Log()->warn("re-issuance of every SVID requested");
+  bundle_.RequestReissue();
 }
 
 }  // namespace meshid::ca

@@ -49,7 +49,17 @@ struct SignItem {
 // kMaxSignBatch bounds one SignSVIDs call.
 inline constexpr size_t kMaxSignBatch = 1000;
 
-// BundleState holds the current trust bundle and wakes those waiting for a change.
+// AgentSignals are what the CA tells connected agents besides the bundle: a new `entries`
+// generation means "sync your entries now", a new `reissue` generation "re-issue every SVID
+// now". Both count from 0 at each server start; agents react to any change.
+struct AgentSignals {
+  uint64_t entries = 0;
+  uint64_t reissue = 0;
+  friend bool operator==(const AgentSignals&, const AgentSignals&) = default;
+};
+
+// BundleState holds the current trust bundle and the agent signals, and wakes those waiting
+// for a change of either.
 class BundleState {
  public:
   explicit BundleState(pki::TrustDomain trust_domain) : bundle_(std::move(trust_domain)) {}
@@ -59,12 +69,21 @@ class BundleState {
   // WaitForChange returns the bundle once its sequence differs from `seen`, or at
   // `deadline`, or after Shutdown, whichever comes first.
   pki::TrustBundle WaitForChange(uint64_t seen, absl::Time deadline);
+  // WaitForEvent returns the bundle and signals once either differs from what was seen, or
+  // at `deadline`, or after Shutdown.
+  std::pair<pki::TrustBundle, AgentSignals> WaitForEvent(uint64_t seen_sequence,
+                                                         const AgentSignals& seen_signals,
+                                                         absl::Time deadline);
+  void SignalEntriesChanged();
+  void RequestReissue();
+  bool shut_down() const;
   void Shutdown();
 
  private:
   mutable std::mutex mu_;
   std::condition_variable changed_;
   pki::TrustBundle bundle_;
+  AgentSignals signals_;
   bool shutdown_ = false;
 };
 
@@ -98,6 +117,8 @@ class Authority {
   absl::StatusOr<store::EntryRecord> GetEntry(const std::string& id);
   absl::Status DeleteEntry(const std::string& id);
 
+  // CheckActiveNode returns PermissionDenied unless `caller` is an attested, not evicted node.
+  absl::Status CheckActiveNode(const pki::SpiffeId& caller) { return ActiveNode(caller).status(); }
   // SyncEntries returns the caller node's entries changed since `revision`.
   absl::StatusOr<store::EntryChanges> SyncEntries(const pki::SpiffeId& caller, int64_t revision);
   // SignSvids issues one SVID per item, all or none: every entry must be the caller's
@@ -112,6 +133,8 @@ class Authority {
   pki::TrustBundle bundle() const { return bundle_.Get(); }
   absl::StatusOr<pki::TrustBundle> AddRoot(absl::string_view certificate);
   absl::StatusOr<pki::TrustBundle> RemoveRoot(absl::string_view certificate);
+  // RequestReissue asks every connected agent to re-issue all its SVIDs now.
+  void RequestReissue();
 
   const pki::SpiffeId& server_id() const { return server_id_; }
   // NodeId returns spiffe://<td>/meshid/node/<name>.

@@ -116,6 +116,35 @@ grpc::Status CaService::StreamBundle(grpc::ServerContext* context, const v1::Str
   }
 }
 
+grpc::Status CaService::Watch(grpc::ServerContext* context, const v1::WatchRequest*,
+                              grpc::ServerWriter<v1::WatchEvent>* writer) {
+  absl::StatusOr<pki::SpiffeId> caller = PeerSpiffeId(*context);
+  if (!caller.ok()) return api::ToGrpcStatus(caller.status());
+  // An evicted or unknown node learns it at once rather than at its next sync.
+  if (absl::Status active = authority_.CheckActiveNode(*caller); !active.ok()) {
+    return api::ToGrpcStatus(active);
+  }
+  BundleState& state = authority_.bundle_state();
+  auto [bundle, signals] = state.WaitForEvent(UINT64_MAX, {}, absl::InfinitePast());
+  while (true) {
+    v1::WatchEvent event;
+    ToProto(bundle, event.mutable_bundle());
+    event.set_entries_generation(signals.entries);
+    event.set_reissue_generation(signals.reissue);
+    if (!writer->Write(event)) return grpc::Status::OK;  // the client went away
+    const uint64_t seen_sequence = bundle.sequence();
+    const AgentSignals seen_signals = signals;
+    // Wake at least every second to notice a cancelled call or a stopping server.
+    do {
+      if (context->IsCancelled() || stopping_ || state.shut_down()) {
+        return grpc::Status(grpc::StatusCode::UNAVAILABLE, "the CA server is stopping");
+      }
+      std::tie(bundle, signals) =
+          state.WaitForEvent(seen_sequence, seen_signals, absl::Now() + absl::Seconds(1));
+    } while (bundle.sequence() == seen_sequence && signals == seen_signals);
+  }
+}
+
 grpc::Status AdminService::CreateJoinToken(grpc::ServerContext*,
                                            const v1::CreateJoinTokenRequest* request,
                                            v1::CreateJoinTokenResponse* response) {
@@ -219,6 +248,12 @@ grpc::Status AdminService::RemoveRoot(grpc::ServerContext*, const v1::RemoveRoot
     ToProto(*bundle, response);
     return absl::OkStatus();
   });
+}
+
+grpc::Status AdminService::RequestReissue(grpc::ServerContext*, const v1::RequestReissueRequest*,
+                                          v1::RequestReissueResponse*) {
+  authority_.RequestReissue();
+  return grpc::Status::OK;
 }
 
 }  // namespace meshid::ca

@@ -28,6 +28,8 @@ class CaService final : public v1::CA::Service {
                            v1::Bundle* response) override;
   grpc::Status StreamBundle(grpc::ServerContext* context, const v1::StreamBundleRequest* request,
                             grpc::ServerWriter<v1::Bundle>* writer) override;
+  grpc::Status Watch(grpc::ServerContext* context, const v1::WatchRequest* request,
+                     grpc::ServerWriter<v1::WatchEvent>* writer) override;
 
   // Stop ends open streams.
   void Stop() { stopping_ = true; }
@@ -62,6 +64,9 @@ class AdminService final : public v1::Admin::Service {
                        v1::Bundle* response) override;
   grpc::Status RemoveRoot(grpc::ServerContext* context, const v1::RemoveRootRequest* request,
                           v1::Bundle* response) override;
+  grpc::Status RequestReissue(grpc::ServerContext* context,
+                              const v1::RequestReissueRequest* request,
+                              v1::RequestReissueResponse* response) override;
 
  private:
   Authority& authority_;

@@ -201,6 +201,23 @@ void AddAdminCommands(CLI::App& app, Io& io) {
              << " for the node SVID); it can renew nothing.\n";
     }
   });
+  auto reissue_opts = std::make_shared<Common>();
+  CLI::App* reissue = node->add_subcommand(
+      "reissue", "Ask every connected agent to re-issue all its workload SVIDs now");
+  AddSocketFlag(reissue, &reissue_opts->socket);
+  reissue->footer(Examples({"meshid node reissue   # e.g. after a compromised issuing CA"}));
+  reissue->callback([&io, reissue_opts] {
+    v1::RequestReissueResponse response;
+    absl::Status s =
+        Admin(reissue_opts->socket)
+            .Call(&v1::Admin::Stub::RequestReissue, v1::RequestReissueRequest(), &response);
+    if (!s.ok()) {
+      io.exit_code = Fail(io, s);
+      return;
+    }
+    io.out << "Asked every connected agent to re-issue its workload SVIDs; agents that are not "
+              "connected re-issue when they reconnect only if their SVIDs are due.\n";
+  });
 
   // ---- entry ----
   CLI::App* entry = app.add_subcommand("entry", "Registration entries: who gets which identity");

@@ -22,6 +22,9 @@ struct CaClientOptions {
   // The node's identity for mTLS; absent for AttestNode, which needs TLS only.
   std::optional<pki::PrivateKey> key;
   std::vector<pki::Certificate> chain;  // leaf first
+  // Accept any server certificate: only for AttestNode under --insecure-bootstrap, when the
+  // agent has no bundle yet (a lab; the agent warns at every start).
+  bool insecure_skip_verify = false;
 };
 
 // CaClient is a connection to the CA server over TLS: the server must present an SVID that
@@ -40,6 +43,8 @@ class CaClient {
   absl::StatusOr<ca::v1::SyncEntriesResponse> SyncEntries(int64_t revision);
   absl::StatusOr<ca::v1::SignSVIDsResponse> SignSvids(const ca::v1::SignSVIDsRequest& request);
   absl::StatusOr<ca::v1::Bundle> FetchBundle();
+  // Watch opens the CA's change stream; `context` must outlive the reader.
+  std::unique_ptr<grpc::ClientReader<ca::v1::WatchEvent>> Watch(grpc::ClientContext* context);
 
  private:
   explicit CaClient(std::unique_ptr<ca::v1::CA::Stub> stub) : stub_(std::move(stub)) {}
