@@ -24,11 +24,7 @@
 namespace meshid::agent {
 namespace {
 
-// Log is initialized once: base::Logger is not safe to call concurrently for the first time.
-spdlog::logger& Log() {
-  static const std::shared_ptr<spdlog::logger> logger = base::Logger("agent");
-  return *logger;
-}
+spdlog::logger& Log() { return *base::Logger("agent"); }
 
 // /proc/<pid>/status is ~1.5 KiB, but "Groups:" can list up to 65536 groups.
 constexpr size_t kMaxStatusBytes = size_t{1024} * 1024;

@@ -1,13 +1,12 @@
 // meshid ca: run the CA server, print its default configuration.
 
-#include <signal.h>
-
 #include "absl/strings/str_cat.h"
 #include "commands.h"
 #include "meshid/base/files.h"
 #include "meshid/base/status.h"
 #include "meshid/ca/config.h"
 #include "meshid/ca/server.h"
+#include "signals.h"
 
 namespace meshid::cli {
 namespace {
@@ -20,17 +19,11 @@ struct ServeOptions {
 absl::Status RunServe(Io& io, const ServeOptions& o) {
   MESHID_ASSIGN_OR_RETURN(std::string text, base::ReadFile(o.config));
   MESHID_ASSIGN_OR_RETURN(ca::CaConfig config, ca::ParseCaConfig(text, o.config));
-  // Block the stop signals before any thread starts, so that only sigwait below sees them.
-  sigset_t stop;
-  sigemptyset(&stop);
-  sigaddset(&stop, SIGINT);
-  sigaddset(&stop, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop, nullptr);
+  StopSignals stop;  // before any thread starts
   absl::StatusOr<std::unique_ptr<ca::CaServer>> server =
       ca::CaServer::Start(config, {o.allow_root_key_online}, io.clock);
   if (!server.ok()) return server.status();
-  int signal = 0;
-  sigwait(&stop, &signal);
+  stop.Wait();
   (*server)->Shutdown();
   return absl::OkStatus();
 }

@@ -47,6 +47,7 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream
   AddCheckCommand(app, io);
   AddCaCommands(app, io);
   AddAdminCommands(app, io);
+  AddAgentCommands(app, io);
 
   std::vector<const char*> argv;
   argv.reserve(args.size());

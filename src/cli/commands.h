@@ -12,5 +12,7 @@ void AddX509Commands(CLI::App& app, Io& io);
 void AddCheckCommand(CLI::App& app, Io& io);
 void AddCaCommands(CLI::App& app, Io& io);
 void AddAdminCommands(CLI::App& app, Io& io);
+// AddAgentCommands adds `agent` and `svid`.
+void AddAgentCommands(CLI::App& app, Io& io);
 
 }  // namespace meshid::cli

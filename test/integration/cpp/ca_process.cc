@@ -66,7 +66,8 @@ CommandResult RunCommand(const std::string& program, const std::vector<std::stri
   return result;
 }
 
-CaProcess::CaProcess(std::string dir, std::string extra_config) : dir_(std::move(dir)) {
+CaProcess::CaProcess(std::string dir, std::string extra_config)
+    : ServerProcess(dir + "/serve.log"), dir_(std::move(dir)) {
   RunMeshid({"pki", "init", "--trust-domain", "example.org", "--out", dir_ + "/pki"});
   // The root belongs offline: keep it out of the tree the server sees.
   rename((dir_ + "/pki/root").c_str(), (dir_ + "/offline-root").c_str());
@@ -79,16 +80,15 @@ CaProcess::CaProcess(std::string dir, std::string extra_config) : dir_(std::move
                                    << extra_config << "\n";
 }
 
-CaProcess::~CaProcess() {
+ServerProcess::~ServerProcess() {
   if (pid_ > 0) Stop(SIGKILL);
 }
 
-absl::Status CaProcess::Start() {
-  ++starts_;
-  std::string log = dir_ + "/serve.log";
-  int log_fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  const std::vector<std::string> args = {"ca", "serve", "--config", dir_ + "/ca.yaml"};
-  std::vector<char*> argv = Argv(MESHID_BINARY, args);  // points into `args`, which must outlive it
+absl::StatusOr<std::vector<std::string>> ServerProcess::Spawn(const std::vector<std::string>& args,
+                                                              const std::string& ready) {
+  int log_fd = open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  const off_t log_start = lseek(log_fd, 0, SEEK_END);
+  std::vector<char*> argv = Argv(MESHID_BINARY, args);  // points into `args`
   pid_ = fork();
   if (pid_ == 0) {
     dup2(log_fd, 2);
@@ -97,27 +97,27 @@ absl::Status CaProcess::Start() {
     _exit(127);
   }
   close(log_fd);
-  static const std::regex kServing(R"(CA serving .*\(port (\d+)\).*\(port (\d+)\))");
+  const std::regex pattern(ready);
   absl::Time deadline = absl::Now() + absl::Seconds(30);
   while (absl::Now() < deadline) {
     std::smatch match;
-    std::string text = Log();
-    if (std::regex_search(text, match, kServing)) {
-      grpc_port_ = std::stoi(match[1]);
-      http_port_ = std::stoi(match[2]);
-      return absl::OkStatus();
+    std::string text = Log().substr(static_cast<size_t>(log_start));
+    if (std::regex_search(text, match, pattern)) {
+      std::vector<std::string> groups;
+      for (size_t i = 1; i < match.size(); ++i) groups.push_back(match[i]);
+      return groups;
     }
     int status = 0;
     if (waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;
-      return absl::InternalError(absl::StrCat("meshid ca serve exited: ", text));
+      return absl::InternalError(absl::StrCat("meshid ", args[0], " exited: ", text));
     }
     absl::SleepFor(absl::Milliseconds(20));
   }
-  return absl::DeadlineExceededError(absl::StrCat("meshid ca serve did not start: ", Log()));
+  return absl::DeadlineExceededError(absl::StrCat("meshid ", args[0], " did not start: ", Log()));
 }
 
-int CaProcess::Stop(int sig) {
+int ServerProcess::Stop(int sig) {
   if (pid_ <= 0) return -1;
   kill(pid_, sig);
   int status = 0;
@@ -126,17 +126,63 @@ int CaProcess::Stop(int sig) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-std::string CaProcess::Log() const {
-  std::ifstream in(dir_ + "/serve.log");
+std::string ServerProcess::Log() const {
+  std::ifstream in(log_path_);
   std::stringstream buffer;
   buffer << in.rdbuf();
   return buffer.str();
+}
+
+absl::Status CaProcess::Start() {
+  absl::StatusOr<std::vector<std::string>> ports =
+      Spawn({"ca", "serve", "--config", dir_ + "/ca.yaml"},
+            R"(CA serving .*\(port (\d+)\).*\(port (\d+)\))");
+  if (!ports.ok()) return ports.status();
+  grpc_port_ = std::stoi((*ports)[0]);
+  http_port_ = std::stoi((*ports)[1]);
+  return absl::OkStatus();
+}
+
+void CaProcess::PinPorts() {
+  std::ifstream in(dir_ + "/ca.yaml");
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string config = text.str();
+  config = std::regex_replace(config, std::regex("\nlisten: 127.0.0.1:0"),
+                              "\nlisten: 127.0.0.1:" + std::to_string(grpc_port_));
+  config = std::regex_replace(config, std::regex("http_listen: 127.0.0.1:0"),
+                              "http_listen: 127.0.0.1:" + std::to_string(http_port_));
+  std::ofstream(dir_ + "/ca.yaml") << config;
 }
 
 CommandResult CaProcess::Admin(std::vector<std::string> args) const {
   args.push_back("--admin-socket");
   args.push_back(admin_socket());
   return RunMeshid(args);
+}
+
+AgentProcess::AgentProcess(std::string dir, const CaProcess& ca, std::string node,
+                           std::string extra_config)
+    : ServerProcess(dir + "/agent.log"), dir_(std::move(dir)), node_(std::move(node)) {
+  CommandResult token = ca.Admin({"token", "create", "--node", node_});
+  std::ofstream(dir_ + "/agent.yaml") << "trust_domain: example.org\n"
+                                      << "ca_address: " << ca.address() << "\n"
+                                      << "data_dir: " << data_dir() << "\n"
+                                      << "join_token: " << token.out  // ends with a newline
+                                      << "trust_bundle: " << ca.bundle_path() << "\n"
+                                      << "socket_path: " << socket_path() << "\n"
+                                      << "http_listen: 127.0.0.1:0\n"
+                                      << "node_name: " << node_ << "\n"
+                                      << extra_config << "\n";
+}
+
+absl::Status AgentProcess::Start() {
+  absl::StatusOr<std::vector<std::string>> port =
+      Spawn({"agent", "run", "--config", dir_ + "/agent.yaml"},
+            R"(agent running: .* metrics on port (\d+))");
+  if (!port.ok()) return port.status();
+  http_port_ = std::stoi((*port)[0]);
+  return absl::OkStatus();
 }
 
 }  // namespace meshid::integration

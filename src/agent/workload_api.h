@@ -1,0 +1,121 @@
+#pragma once
+
+// Private to the agent module: the SPIFFE Workload API on a unix socket. Connections are
+// accepted here, not by gRPC, so that each one's SO_PEERCRED and socket inode are recorded
+// before the fd is handed to gRPC (grpc::AddInsecureChannelFromFd); a handler finds its
+// caller from ServerContext::peer() ("fd:N") and attests it.
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/status/statusor.h"
+#include "agent_metrics.h"
+#include "spiffe/workload/workload.grpc.pb.h"
+#include "svid_cache.h"
+#include "workload_attestor.h"
+
+namespace meshid::agent {
+
+// JwtSigner mints JWT-SVIDs for the Workload API (the CA signs them).
+class JwtSigner {
+ public:
+  virtual ~JwtSigner() = default;
+  // Sign returns a JWT-SVID for the entry `entry_id` and `audience`.
+  virtual absl::StatusOr<std::string> Sign(const std::string& entry_id,
+                                           const std::vector<std::string>& audience) = 0;
+};
+
+// Caller is a Workload API client as attested at the start of a call.
+struct Caller {
+  PeerCredentials peer;
+  std::vector<std::string> selectors;  // sorted
+  std::string Describe() const;        // "pid 12 uid 1000 gid 1000"
+};
+
+// PeerRegistry remembers, per accepted fd, who connected.
+class PeerRegistry {
+ public:
+  struct Peer {
+    PeerCredentials credentials;
+    ino_t inode = 0;
+    uint64_t start_time = 0;  // of the process, from /proc/<pid>/stat
+  };
+  void Add(int fd, const Peer& peer);
+  // Find returns the peer of `fd` if fd still refers to the socket that was accepted.
+  std::optional<Peer> Find(int fd) const;
+
+ private:
+  mutable std::mutex mu_;
+  std::map<int, Peer> peers_;
+};
+
+class WorkloadApiService final : public SpiffeWorkloadAPI::Service {
+ public:
+  WorkloadApiService(SvidCache& cache, AgentMetrics& metrics, WorkloadAttestor& attestor,
+                     const PeerRegistry& peers, JwtSigner* jwt)
+      : cache_(cache), metrics_(metrics), attestor_(attestor), peers_(peers), jwt_(jwt) {}
+
+  grpc::Status FetchX509SVID(grpc::ServerContext* context, const X509SVIDRequest* request,
+                             grpc::ServerWriter<X509SVIDResponse>* writer) override;
+  grpc::Status FetchX509Bundles(grpc::ServerContext* context, const X509BundlesRequest* request,
+                                grpc::ServerWriter<X509BundlesResponse>* writer) override;
+  grpc::Status FetchJWTSVID(grpc::ServerContext* context, const JWTSVIDRequest* request,
+                            JWTSVIDResponse* response) override;
+  grpc::Status FetchJWTBundles(grpc::ServerContext* context, const JWTBundlesRequest* request,
+                               grpc::ServerWriter<JWTBundlesResponse>* writer) override;
+  grpc::Status ValidateJWTSVID(grpc::ServerContext* context, const ValidateJWTSVIDRequest* request,
+                               ValidateJWTSVIDResponse* response) override;
+
+  void Stop() { stopping_ = true; }
+
+ private:
+  // Identify checks the security header and attests the caller.
+  absl::StatusOr<Caller> Identify(grpc::ServerContext* context);
+  // Matching returns the entries of `snapshot` the caller's selectors satisfy, oldest first.
+  std::vector<std::shared_ptr<const ca::v1::Entry>> Matching(const Snapshot& snapshot,
+                                                             const Caller& caller) const;
+  // Streaming sends `build(snapshot)` now and whenever it changes, until the client leaves.
+  template <typename Response, typename Build>
+  grpc::Status Streaming(grpc::ServerContext* context, grpc::ServerWriter<Response>* writer,
+                         const Caller& caller, Build build);
+
+  SvidCache& cache_;
+  AgentMetrics& metrics_;
+  WorkloadAttestor& attestor_;
+  const PeerRegistry& peers_;
+  JwtSigner* jwt_;
+  std::atomic<bool> stopping_{false};
+};
+
+// WorkloadApiServer listens on the socket and serves WorkloadApiService.
+class WorkloadApiServer {
+ public:
+  static absl::StatusOr<std::unique_ptr<WorkloadApiServer>> Start(const std::string& socket_path,
+                                                                  SvidCache& cache,
+                                                                  AgentMetrics& metrics,
+                                                                  WorkloadAttestor& attestor,
+                                                                  JwtSigner* jwt);
+  ~WorkloadApiServer();
+  void Shutdown();
+
+ private:
+  WorkloadApiServer() = default;
+  void AcceptLoop();
+
+  std::string socket_path_;
+  int listen_fd_ = -1;
+  int wake_fd_ = -1;  // eventfd that ends AcceptLoop
+  PeerRegistry peers_;
+  std::unique_ptr<WorkloadApiService> service_;
+  std::unique_ptr<grpc::Server> server_;
+  std::thread accept_;
+  std::once_flag shutdown_once_;
+};
+
+}  // namespace meshid::agent

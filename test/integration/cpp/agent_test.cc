@@ -1,0 +1,385 @@
+// The node agent as workloads see it: real `meshid ca serve` and `meshid agent run`
+// processes, the Workload API over the agent's unix socket, callers under several uids
+// (through setpriv), `meshid svid` and openssl as peers.
+
+#include <filesystem>
+#include <fstream>
+
+#include <fcntl.h>
+#include <grpcpp/grpcpp.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "ca_process.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "meshid/agent/workload_client.h"
+#include "meshid/base/files.h"
+#include "meshid/ca/v1/admin.grpc.pb.h"
+#include "meshid/pki/certificate.h"
+#include "meshid/testing/temp_dir.h"
+#include "spiffe/workload/workload.grpc.pb.h"
+
+namespace meshid::integration {
+namespace {
+
+using ::testing::HasSubstr;
+namespace fs = std::filesystem;
+
+// Callers other than this process run under these ids (setpriv), so the test needs root.
+constexpr int kOtherUid = 4242;
+constexpr int kStrangerUid = 4343;
+
+class AgentTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (geteuid() != 0) GTEST_SKIP() << "needs root to run callers under other uids (setpriv)";
+    // Callers under other uids must reach the socket inside the temporary directory.
+    chmod(dir_.c_str(), 0755);
+  }
+
+  void TearDown() override {
+    agent_.reset();
+    ca_.reset();
+    if (HasFailure()) temp_.Keep();  // logs and files, for a post-mortem
+  }
+
+  void StartCa() {
+    ca_ = std::make_unique<CaProcess>(dir_ + "/ca");
+    absl::Status started = ca_->Start();
+    ASSERT_TRUE(started.ok()) << started;
+    ca_->PinPorts();
+  }
+
+  void StartAgent(const std::string& extra_config = "sync_interval: 1s") {
+    fs::create_directories(dir_ + "/agent");
+    agent_ = std::make_unique<AgentProcess>(dir_ + "/agent", *ca_, "node1", extra_config);
+    absl::Status started = agent_->Start();
+    ASSERT_TRUE(started.ok()) << started;
+  }
+
+  // Entry registers `path` for callers with uid `uid` on node1 (attested by StartAgent).
+  void Entry(const std::string& path, int uid, const std::vector<std::string>& extra = {}) {
+    std::vector<std::string> args = {"entry",       "create",
+                                     "--spiffe-id", "spiffe://example.org" + path,
+                                     "--parent-id", "spiffe://example.org/meshid/node/node1",
+                                     "--selector",  absl::StrCat("unix:uid:", uid)};
+    args.insert(args.end(), extra.begin(), extra.end());
+    CommandResult r = ca_->Admin(args);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+
+  // WaitForEntries waits until the agent holds `n` entries (its metrics say so): a caller
+  // that comes before its entry is, rightly, denied.
+  void WaitForEntries(int n) const {
+    const std::string want = absl::StrCat("meshid_agent_entries ", n, "\n");
+    const std::string url = absl::StrCat("http://127.0.0.1:", agent_->http_port(), "/metrics");
+    absl::Time deadline = absl::Now() + absl::Seconds(20);
+    while (absl::Now() < deadline) {
+      if (RunCommand("curl", {"-sf", url}).out.find(want) != std::string::npos) return;
+      absl::SleepFor(absl::Milliseconds(100));
+    }
+    ADD_FAILURE() << "the agent never held " << n << " entries: " << agent_->Log();
+  }
+
+  // Svid runs `meshid svid <args>` against the agent as `uid`.
+  CommandResult SvidAs(int uid, std::vector<std::string> args) const {
+    std::vector<std::string> argv = {absl::StrCat("--reuid=", uid), absl::StrCat("--regid=", uid),
+                                     "--clear-groups", MESHID_BINARY, "svid"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    argv.push_back("--socket");
+    argv.push_back(agent_->socket_address());
+    return RunCommand("setpriv", argv);
+  }
+
+  std::unique_ptr<agent::WorkloadClient> Client() const {
+    return *agent::WorkloadClient::Connect(agent_->socket_address());
+  }
+
+  testing::TempDir temp_;
+  std::string dir_ = temp_.path();
+  std::unique_ptr<CaProcess> ca_;
+  std::unique_ptr<AgentProcess> agent_;
+};
+
+TEST_F(AgentTest, ProcessesUnderTwoUidsGetTheirOwnSvids) {
+  StartCa();
+  StartAgent();
+  Entry("/ns/a/sa/root", 0);
+  Entry("/ns/b/sa/other", kOtherUid, {"--hint", "internal"});
+  WaitForEntries(2);
+
+  absl::StatusOr<std::vector<agent::X509Svid>> mine = Client()->FetchX509(absl::Seconds(20));
+  ASSERT_TRUE(mine.ok()) << mine.status() << agent_->Log();
+  ASSERT_EQ(mine->size(), 1u);
+  EXPECT_EQ((*mine)[0].spiffe_id, "spiffe://example.org/ns/a/sa/root");
+  EXPECT_EQ(*(*mine)[0].chain.front().spiffe_id(), *pki::SpiffeId::Parse((*mine)[0].spiffe_id));
+
+  CommandResult other = SvidAs(kOtherUid, {"fetch", "--json"});
+  ASSERT_EQ(other.exit_code, 0) << other.err;
+  EXPECT_THAT(other.out, HasSubstr("\"spiffe_id\": \"spiffe://example.org/ns/b/sa/other\""));
+  EXPECT_THAT(other.out, HasSubstr("\"hint\": \"internal\""));
+  EXPECT_THAT(other.out, Not(HasSubstr("/ns/a/sa/root")));
+}
+
+TEST_F(AgentTest, ACallerWithoutAnEntryIsDenied) {
+  StartCa();
+  StartAgent();
+  Entry("/ns/a/sa/root", 0);
+  WaitForEntries(1);
+  CommandResult stranger = SvidAs(kStrangerUid, {"fetch"});
+  EXPECT_EQ(stranger.exit_code, 2);
+  EXPECT_THAT(stranger.err, HasSubstr("no identity issued"));
+  EXPECT_THAT(stranger.err, HasSubstr(absl::StrCat("uid ", kStrangerUid)));
+}
+
+TEST_F(AgentTest, ACallWithoutTheSecurityHeaderIsInvalidArgument) {
+  StartCa();
+  StartAgent();
+  Entry("/ns/a/sa/root", 0);
+  WaitForEntries(1);
+  auto stub = SpiffeWorkloadAPI::NewStub(
+      grpc::CreateChannel("unix:" + agent_->socket_path(), grpc::InsecureChannelCredentials()));
+  for (bool x509 : {true, false}) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    grpc::Status status;
+    if (x509) {
+      auto reader = stub->FetchX509SVID(&context, X509SVIDRequest());
+      X509SVIDResponse response;
+      EXPECT_FALSE(reader->Read(&response));
+      status = reader->Finish();
+    } else {
+      JWTSVIDResponse response;
+      JWTSVIDRequest request;
+      request.add_audience("x");
+      status = stub->FetchJWTSVID(&context, request, &response);
+    }
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
+    EXPECT_THAT(status.error_message(), HasSubstr("security header"));
+  }
+  // The experimental WIT-SVID profile is not offered.
+  grpc::ClientContext context;
+  context.AddMetadata("workload.spiffe.io", "true");
+  auto reader = stub->FetchWITSVID(&context, WITSVIDRequest());
+  WITSVIDResponse response;
+  EXPECT_FALSE(reader->Read(&response));
+  EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::UNIMPLEMENTED);
+}
+
+// Serials returns the serial of each update's first SVID, as they arrive, until `enough`.
+std::vector<std::string> WatchSerials(agent::WorkloadClient& client, size_t enough,
+                                      absl::Duration limit) {
+  std::vector<std::string> serials;
+  absl::Time deadline = absl::Now() + limit;
+  std::thread stopper([&] {
+    while (absl::Now() < deadline && serials.size() < enough)
+      absl::SleepFor(absl::Milliseconds(50));
+    client.Cancel();
+  });
+  (void)client.WatchX509([&](const std::vector<agent::X509Svid>& svids) {
+    const pki::Certificate& leaf = svids.front().chain.front();
+    // Every update arrives before the SVID it replaces expires.
+    EXPECT_GT(leaf.not_after(), absl::Now());
+    serials.push_back(leaf.serial_hex());
+    return serials.size() < enough;
+  });
+  stopper.join();
+  return serials;
+}
+
+TEST_F(AgentTest, RenewalsArriveOnAnOpenStreamBeforeExpiry) {
+  StartCa();
+  StartAgent();
+  Entry("/ns/a/sa/short", 0, {"--ttl", "20s"});
+  WaitForEntries(1);
+  std::unique_ptr<agent::WorkloadClient> client = Client();
+  absl::Time current_expiry = absl::InfiniteFuture();
+  std::vector<std::string> serials;
+  absl::Status watched = client->WatchX509([&](const std::vector<agent::X509Svid>& svids) {
+    const pki::Certificate& leaf = svids.front().chain.front();
+    EXPECT_LT(absl::Now(), current_expiry) << "an update came after the SVID it replaces expired";
+    current_expiry = leaf.not_after();
+    serials.push_back(leaf.serial_hex());
+    return serials.size() < 3;
+  });
+  ASSERT_TRUE(watched.ok()) << watched;
+  ASSERT_EQ(serials.size(), 3u) << agent_->Log();
+  EXPECT_NE(serials[0], serials[1]);
+  EXPECT_NE(serials[1], serials[2]);
+}
+
+TEST_F(AgentTest, KeepsServingThroughACaOutageAndResumesRenewals) {
+  StartCa();
+  StartAgent();
+  Entry("/ns/a/sa/short", 0, {"--ttl", "20s"});
+  WaitForEntries(1);
+  absl::StatusOr<std::vector<agent::X509Svid>> before = Client()->FetchX509(absl::Seconds(20));
+  ASSERT_TRUE(before.ok()) << before.status();
+
+  ca_->Stop(SIGKILL);
+  absl::StatusOr<std::vector<agent::X509Svid>> during = Client()->FetchX509(absl::Seconds(5));
+  ASSERT_TRUE(during.ok()) << during.status();
+  EXPECT_EQ(during->front().chain.front().serial_hex(), before->front().chain.front().serial_hex());
+  absl::SleepFor(absl::Seconds(3));  // an outage long enough for failed attempts
+
+  ASSERT_TRUE(ca_->Start().ok());
+  std::unique_ptr<agent::WorkloadClient> client = Client();
+  std::vector<std::string> serials = WatchSerials(*client, 2, absl::Seconds(40));
+  ASSERT_EQ(serials.size(), 2u) << agent_->Log();
+  EXPECT_NE(serials[1], before->front().chain.front().serial_hex());
+  EXPECT_THAT(agent_->Log(), HasSubstr("CA call failed"));
+}
+
+TEST_F(AgentTest, ABundleChangeReachesAnOpenStreamWithinTwoSeconds) {
+  StartCa();
+  StartAgent();
+  Entry("/ns/a/sa/root", 0);
+  WaitForEntries(1);
+  std::unique_ptr<agent::WorkloadClient> client = Client();
+  ASSERT_TRUE(client->FetchX509(absl::Seconds(20)).ok());
+
+  // Another root, as a rotation would publish it.
+  RunMeshid({"pki", "init", "--trust-domain", "example.org", "--out", dir_ + "/pki2"});
+  std::string new_root = *base::ReadFile(dir_ + "/pki2/root/root.crt");
+  absl::Time added_at;
+  size_t roots_before = 0;
+  std::thread adder([&] {
+    absl::SleepFor(absl::Seconds(1));  // the stream below is open by then
+    auto admin = ca::v1::Admin::NewStub(
+        grpc::CreateChannel("unix:" + ca_->admin_socket(), grpc::InsecureChannelCredentials()));
+    grpc::ClientContext context;
+    ca::v1::AddRootRequest request;
+    request.set_certificate(new_root);
+    ca::v1::Bundle bundle;
+    added_at = absl::Now();
+    EXPECT_TRUE(admin->AddRoot(&context, request, &bundle).ok());
+  });
+  absl::Time received_at;
+  (void)client->WatchX509([&](const std::vector<agent::X509Svid>& svids) {
+    if (roots_before == 0) {
+      roots_before = svids.front().bundle.size();
+      return true;
+    }
+    received_at = absl::Now();
+    EXPECT_EQ(svids.front().bundle.size(), roots_before + 1);
+    return false;
+  });
+  adder.join();
+  EXPECT_LT(received_at - added_at, absl::Seconds(2)) << agent_->Log();
+}
+
+TEST_F(AgentTest, SvidSyncReplacesFilesAtomicallyAndTheyWorkForOpensslMtls) {
+  StartCa();
+  StartAgent();
+  Entry("/ns/a/sa/short", 0, {"--ttl", "20s"});
+  WaitForEntries(1);
+  const std::string out = dir_ + "/sync";
+  pid_t sync = fork();
+  if (sync == 0) {
+    execl(MESHID_BINARY, MESHID_BINARY, "svid", "sync", "--out", out.c_str(), "--socket",
+          agent_->socket_address().c_str(), "--exec", ("touch " + out + "/.reloaded").c_str(),
+          static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  // Watch svid.pem across a renewal: every read is a whole chain matching a whole key.
+  std::set<ino_t> inodes;
+  absl::Time deadline = absl::Now() + absl::Seconds(40);
+  while (absl::Now() < deadline && inodes.size() < 2) {
+    struct stat st {};
+    if (stat((out + "/svid.pem").c_str(), &st) == 0 && base::PathExists(out + "/.reloaded")) {
+      absl::StatusOr<std::string> chain = base::ReadFile(out + "/svid.pem");
+      ASSERT_TRUE(chain.ok());
+      absl::StatusOr<std::vector<pki::Certificate>> certs = pki::ParseCertificates(*chain);
+      ASSERT_TRUE(certs.ok()) << "a partial svid.pem was visible: " << certs.status();
+      inodes.insert(st.st_ino);
+    }
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  EXPECT_EQ(inodes.size(), 2u) << "svid.pem was not replaced by a renewal";
+  struct stat key_stat {};
+  ASSERT_EQ(stat((out + "/svid.key").c_str(), &key_stat), 0);
+  EXPECT_EQ(key_stat.st_mode & 0777, 0600);
+
+  // The files as nginx or HAProxy would use them: an mTLS exchange between two openssl peers.
+  std::vector<pki::Certificate> chain = *pki::ParseCertificates(*base::ReadFile(out + "/svid.pem"));
+  std::ofstream(out + "/intermediates.pem") << pki::ToPem(absl::MakeConstSpan(chain).subspan(1));
+  int port = 20000 + getpid() % 20000;
+  pid_t server = fork();
+  if (server == 0) {
+    int null = open("/dev/null", O_RDWR);
+    dup2(null, 0);
+    dup2(null, 1);
+    // -www: answers by itself instead of relaying stdin, which would end it at once.
+    execlp("openssl", "openssl", "s_server", "-www", "-accept", std::to_string(port).c_str(),
+           "-naccept", "1", "-cert", (out + "/svid.pem").c_str(), "-key",
+           (out + "/svid.key").c_str(), "-cert_chain", (out + "/intermediates.pem").c_str(),
+           "-CAfile", (out + "/bundle.pem").c_str(), "-Verify", "3", "-verify_return_error",
+           static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  absl::SleepFor(absl::Milliseconds(500));
+  CommandResult client =
+      RunCommand("openssl", {"s_client", "-connect", absl::StrCat("127.0.0.1:", port), "-cert",
+                             out + "/svid.pem", "-key", out + "/svid.key", "-cert_chain",
+                             out + "/intermediates.pem", "-CAfile", out + "/bundle.pem",
+                             "-verify_return_error", "-brief"});
+  EXPECT_EQ(client.exit_code, 0) << client.out << client.err;
+  EXPECT_THAT(client.err, HasSubstr("Verification: OK"));
+  kill(server, SIGKILL);
+  waitpid(server, nullptr, 0);
+  kill(sync, SIGTERM);
+  int status = 0;
+  waitpid(sync, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "svid sync did not stop cleanly";
+}
+
+// Contains reports whether any regular file under `root` holds `needle`.
+std::string FindIn(const std::string& root, const std::vector<std::string>& needles) {
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(
+           root, fs::directory_options::skip_permission_denied, ec);
+       it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (ec || !it->is_regular_file(ec) || it->file_size(ec) > 4 * 1024 * 1024) continue;
+    absl::StatusOr<std::string> text = base::ReadFile(it->path(), 4 * 1024 * 1024);
+    if (!text.ok()) continue;
+    for (const std::string& needle : needles) {
+      if (text->find(needle) != std::string::npos) return it->path();
+    }
+  }
+  return "";
+}
+
+TEST_F(AgentTest, NoWorkloadKeyEverTouchesTheDisk) {
+  StartCa();
+  StartAgent();
+  Entry("/ns/a/sa/root", 0);
+  Entry("/ns/a/sa/short", 0, {"--ttl", "20s"});
+  WaitForEntries(2);
+  std::unique_ptr<agent::WorkloadClient> client = Client();
+  std::vector<std::string> needles;
+  (void)client->WatchX509([&](const std::vector<agent::X509Svid>& svids) {
+    for (const agent::X509Svid& svid : svids) {
+      std::string der(svid.key.ToPkcs8Der()->view());
+      needles.push_back(der);
+      // The base64 of the key's body, as any PEM or JSON copy would hold it.
+      needles.push_back(absl::Base64Escape(der.substr(der.size() - 40)).substr(0, 40));
+    }
+    return needles.size() < 8;  // the first SVIDs and a renewal of the short one
+  });
+  ASSERT_GE(needles.size(), 8u);
+  EXPECT_EQ(FindIn(agent_->dir(), needles), "");
+  EXPECT_EQ(FindIn("/tmp", needles), "");
+  // The node's own key is there, 0600.
+  struct stat st {};
+  ASSERT_EQ(stat((agent_->data_dir() + "/node.pem").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600);
+}
+
+}  // namespace
+}  // namespace meshid::integration
