@@ -44,7 +44,7 @@ class AgentImpl final : public Agent {
                                                      cache_, agent_metrics_));
     MESHID_ASSIGN_OR_RETURN(workload_api_,
                             WorkloadApiServer::Start(config_.socket_path, cache_, agent_metrics_,
-                                                     attestor_, /*jwt=*/nullptr));
+                                                     attestor_, manager_.get()));
     MESHID_ASSIGN_OR_RETURN(http_,
                             telemetry::HttpServer::Start(config_.http_listen, metrics_,
                                                          [this] { return manager_->Ready(); }));

@@ -130,6 +130,17 @@ absl::StatusOr<ca::v1::Bundle> CaClient::FetchBundle() {
   return response;
 }
 
+absl::StatusOr<ca::v1::MintJWTSVIDResponse> CaClient::MintJwtSvid(
+    const std::string& entry_id, const std::vector<std::string>& audience) {
+  ca::v1::MintJWTSVIDRequest request;
+  request.set_entry_id(entry_id);
+  for (const std::string& a : audience) request.add_audience(a);
+  ca::v1::MintJWTSVIDResponse response;
+  MESHID_RETURN_IF_ERROR(
+      Call([&](grpc::ClientContext* c) { return stub_->MintJWTSVID(c, request, &response); }));
+  return response;
+}
+
 std::unique_ptr<grpc::ClientReader<ca::v1::WatchEvent>> CaClient::Watch(
     grpc::ClientContext* context) {
   return stub_->Watch(context, ca::v1::WatchRequest());

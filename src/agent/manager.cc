@@ -156,6 +156,13 @@ std::shared_ptr<CaClient> Manager::client() const {
   return client_;
 }
 
+absl::StatusOr<std::string> Manager::Sign(const std::string& entry_id,
+                                          const std::vector<std::string>& audience) {
+  absl::StatusOr<ca::v1::MintJWTSVIDResponse> response = client()->MintJwtSvid(entry_id, audience);
+  if (!response.ok()) return base::Annotate(response.status(), "minting a JWT-SVID at the CA");
+  return response->token();
+}
+
 void Manager::Stop() {
   {
     std::lock_guard<std::mutex> lock(mu_);

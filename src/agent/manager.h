@@ -15,6 +15,7 @@
 #include "absl/random/random.h"
 #include "absl/status/statusor.h"
 #include "agent_metrics.h"
+#include "jwt_signer.h"
 #include "meshid/agent/ca_client.h"
 #include "meshid/agent/config.h"
 #include "meshid/base/clock.h"
@@ -26,7 +27,7 @@ namespace meshid::agent {
 // kMaxBatch is how many CSRs go to the CA in one SignSVIDs call (the CA takes up to 1000).
 inline constexpr int kMaxBatch = 500;
 
-class Manager {
+class Manager final : public JwtSigner {
  public:
   // Start obtains the node identity (saved, or attested with the join token), publishes the
   // bundle to `cache` and starts the loops. Every problem before serving is returned.
@@ -36,6 +37,10 @@ class Manager {
                                                         AgentMetrics& metrics);
   ~Manager();
   void Stop();
+
+  // Sign asks the CA for a JWT-SVID (they are not cached: each call is one CA round trip).
+  absl::StatusOr<std::string> Sign(const std::string& entry_id,
+                                   const std::vector<std::string>& audience) override;
 
   // Ready is OK once the node SVID is valid and the first entry sync has completed.
   absl::Status Ready() const;

@@ -78,6 +78,10 @@ absl::StatusOr<pki::TrustBundle> BundleFromProto(const ca::v1::Bundle& proto,
   if (bundle.x509_authorities().empty()) {
     return absl::FailedPreconditionError("the CA sent a bundle with no X.509 root");
   }
+  for (const ca::v1::JwtAuthority& jwt : proto.jwt_authorities()) {
+    MESHID_ASSIGN_OR_RETURN(pki::PublicKey key, pki::PublicKey::FromDer(jwt.public_key()));
+    MESHID_RETURN_IF_ERROR(bundle.AddJwtAuthority({jwt.key_id(), key}));
+  }
   bundle.set_sequence(proto.sequence());
   if (proto.refresh_hint_seconds() > 0) {
     bundle.set_refresh_hint(absl::Seconds(proto.refresh_hint_seconds()));

@@ -16,20 +16,12 @@
 
 #include "absl/status/statusor.h"
 #include "agent_metrics.h"
+#include "jwt_signer.h"
 #include "spiffe/workload/workload.grpc.pb.h"
 #include "svid_cache.h"
 #include "workload_attestor.h"
 
 namespace meshid::agent {
-
-// JwtSigner mints JWT-SVIDs for the Workload API (the CA signs them).
-class JwtSigner {
- public:
-  virtual ~JwtSigner() = default;
-  // Sign returns a JWT-SVID for the entry `entry_id` and `audience`.
-  virtual absl::StatusOr<std::string> Sign(const std::string& entry_id,
-                                           const std::vector<std::string>& audience) = 0;
-};
 
 // Caller is a Workload API client as attested at the start of a call.
 struct Caller {

@@ -68,9 +68,15 @@ absl::Status BundleState::Set(const store::BundleRecord& record) {
     MESHID_ASSIGN_OR_RETURN(pki::Certificate root, pki::Certificate::FromDer(der));
     roots.push_back(std::move(root));
   }
+  std::vector<pki::JwtAuthority> jwt;
+  for (const store::JwtKeyRecord& k : record.jwt_keys) {
+    MESHID_ASSIGN_OR_RETURN(pki::PublicKey key, pki::PublicKey::FromDer(k.public_key_der));
+    jwt.push_back({k.key_id, key});
+  }
   std::lock_guard<std::mutex> lock(mu_);
   pki::TrustBundle next(bundle_.trust_domain());
   for (const pki::Certificate& root : roots) (void)next.AddX509Authority(root);
+  for (const pki::JwtAuthority& a : jwt) MESHID_RETURN_IF_ERROR(next.AddJwtAuthority(a));
   next.set_sequence(record.sequence);
   next.set_refresh_hint(absl::Minutes(5));
   bundle_ = std::move(next);
@@ -193,6 +199,7 @@ Authority::Authority(const CaConfig& config, store::DataStore& store, IssuingCaM
       clock_(clock),
       metrics_(metrics),
       bundle_(config.trust_domain),
+      jwt_keys_(store, bundle_, {config.issuing_ca_ttl, config.data_dir + "/keys"}, clock),
       server_id_(*pki::SpiffeId::FromPath(config.trust_domain, "/meshid/server")) {}
 
 absl::Status Authority::Initialize() {
@@ -567,6 +574,29 @@ absl::StatusOr<pki::TrustBundle> Authority::RemoveRoot(absl::string_view certifi
   Log()->warn("root removed from the trust bundle subject=\"{}\" sequence={}", root.subject(),
               record->sequence);
   return bundle_.Get();
+}
+
+absl::StatusOr<std::pair<std::string, absl::Time>> Authority::MintJwtSvid(
+    const pki::SpiffeId& caller, const std::string& entry_id,
+    const std::vector<std::string>& audience) {
+  MESHID_RETURN_IF_ERROR(ActiveNode(caller).status());
+  if (audience.empty()) return absl::InvalidArgumentError("a JWT-SVID needs an audience");
+  for (const std::string& a : audience) {
+    if (a.empty() || a.size() > 256) {
+      return absl::InvalidArgumentError("each audience must be 1 to 256 bytes");
+    }
+  }
+  MESHID_ASSIGN_OR_RETURN(std::optional<store::EntryRecord> entry, store_.GetEntry(entry_id));
+  if (!entry.has_value() || entry->parent_id != caller.ToString()) {
+    metrics_.SvidsIssued("denied");
+    return absl::PermissionDeniedError(
+        absl::StrCat("entry \"", entry_id, "\" is not one of ", caller.ToString(), "'s entries"));
+  }
+  MESHID_ASSIGN_OR_RETURN(pki::SpiffeId id, pki::SpiffeId::Parse(entry->spiffe_id));
+  absl::StatusOr<std::pair<std::string, absl::Time>> token =
+      jwt_keys_.Sign(id, audience, config_.jwt_svid_ttl);
+  metrics_.SvidsIssued(token.ok() ? "ok" : "error");
+  return token;
 }
 
 void Authority::RequestReissue() {

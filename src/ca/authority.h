@@ -13,6 +13,7 @@
 #include "absl/time/time.h"
 #include "ca_metrics.h"
 #include "issuing_ca.h"
+#include "jwt_keys.h"
 #include "meshid/base/clock.h"
 #include "meshid/ca/config.h"
 #include "meshid/pki/bundle.h"
@@ -126,6 +127,12 @@ class Authority {
   absl::StatusOr<std::vector<IssuedSvid>> SignSvids(const pki::SpiffeId& caller,
                                                     const std::vector<SignItem>& items);
 
+  // MintJwtSvid returns a JWT-SVID for the caller node's entry `entry_id` and its expiry.
+  absl::StatusOr<std::pair<std::string, absl::Time>> MintJwtSvid(
+      const pki::SpiffeId& caller, const std::string& entry_id,
+      const std::vector<std::string>& audience);
+  JwtKeyManager& jwt_keys() { return jwt_keys_; }
+
   // IssueServerSvid issues the server's own TLS identity, spiffe://<td>/meshid/server.
   absl::StatusOr<std::pair<IssuedSvid, pki::PrivateKey>> IssueServerSvid();
 
@@ -154,6 +161,7 @@ class Authority {
   const base::Clock& clock_;
   CaMetrics& metrics_;
   BundleState bundle_;
+  JwtKeyManager jwt_keys_;
   pki::SpiffeId server_id_;
 };
 

@@ -42,6 +42,7 @@ const Schema& CaSchema() {
       {"svid.default_ttl", Schema::Duration(&CaConfig::svid_default_ttl)},
       {"svid.max_ttl", Schema::Duration(&CaConfig::svid_max_ttl)},
       {"node_svid_ttl", Schema::Duration(&CaConfig::node_svid_ttl)},
+      {"jwt_svid.ttl", Schema::Duration(&CaConfig::jwt_svid_ttl)},
       {"log_level",
        [](const YAML::Node& node, CaConfig& config) -> absl::Status {
          MESHID_ASSIGN_OR_RETURN(config.log_level,
@@ -116,6 +117,11 @@ svid:
 
 # Lifetime of node SVIDs (agents renew them at half life).
 node_svid_ttl: 24h
+
+jwt_svid:
+  # Lifetime of JWT-SVIDs (bearer tokens: keep it short). Their signing keys live as long
+  # as an issuing CA and rotate the same way; the bundle publishes them as JWKs.
+  ttl: 5m
 
 # debug, info, warn or error
 log_level: info

@@ -19,6 +19,11 @@ void ToProto(const pki::TrustBundle& bundle, v1::Bundle* out) {
   for (const pki::Certificate& root : bundle.x509_authorities()) {
     out->add_x509_authorities(root.ToDer());
   }
+  for (const pki::JwtAuthority& jwt : bundle.ParsedJwtAuthorities()) {
+    v1::JwtAuthority* a = out->add_jwt_authorities();
+    a->set_key_id(jwt.key_id);
+    a->set_public_key(jwt.key.ToDer());
+  }
   out->set_sequence(bundle.sequence());
   out->set_refresh_hint_seconds(
       absl::ToInt64Seconds(bundle.refresh_hint().value_or(absl::Minutes(5))));

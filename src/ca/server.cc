@@ -125,6 +125,7 @@ absl::Status CaServerImpl::Init(const ServeOptions& options) {
   });
   authority_ = std::make_unique<Authority>(config_, *store_, *cas_, clock_, *ca_metrics_);
   MESHID_RETURN_IF_ERROR(authority_->Initialize());
+  MESHID_RETURN_IF_ERROR(authority_->jwt_keys().Tick().status());
   MESHID_RETURN_IF_ERROR(WriteTlsBundle());
   MESHID_RETURN_IF_ERROR(WriteTlsIdentity());
 
@@ -249,6 +250,12 @@ void CaServerImpl::Loop() {
       next = std::min(next, *due);
     } else {
       Log()->error("issuing CA rotation failed: {}; retrying", due.status().message());
+      next = std::min(next, now + absl::Seconds(5));
+    }
+    if (absl::StatusOr<absl::Time> jwt_due = authority_->jwt_keys().Tick(); jwt_due.ok()) {
+      next = std::min(next, *jwt_due);
+    } else {
+      Log()->error("JWT key rotation failed: {}; retrying", jwt_due.status().message());
       next = std::min(next, now + absl::Seconds(5));
     }
     const pki::Certificate& upstream = cas_->upstream().signer.certificate;

@@ -92,6 +92,21 @@ grpc::Status CaService::SignSVIDs(grpc::ServerContext* context, const v1::SignSV
   });
 }
 
+grpc::Status CaService::MintJWTSVID(grpc::ServerContext* context,
+                                    const v1::MintJWTSVIDRequest* request,
+                                    v1::MintJWTSVIDResponse* response) {
+  return Guard([&]() -> absl::Status {
+    absl::StatusOr<pki::SpiffeId> caller = PeerSpiffeId(*context);
+    if (!caller.ok()) return caller.status();
+    absl::StatusOr<std::pair<std::string, absl::Time>> token = authority_.MintJwtSvid(
+        *caller, request->entry_id(), {request->audience().begin(), request->audience().end()});
+    if (!token.ok()) return token.status();
+    response->set_token(token->first);
+    response->set_expires_at(absl::ToUnixSeconds(token->second));
+    return absl::OkStatus();
+  });
+}
+
 grpc::Status CaService::FetchBundle(grpc::ServerContext*, const v1::FetchBundleRequest*,
                                     v1::Bundle* response) {
   ToProto(authority_.bundle(), response);

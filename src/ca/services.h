@@ -30,6 +30,8 @@ class CaService final : public v1::CA::Service {
                             grpc::ServerWriter<v1::Bundle>* writer) override;
   grpc::Status Watch(grpc::ServerContext* context, const v1::WatchRequest* request,
                      grpc::ServerWriter<v1::WatchEvent>* writer) override;
+  grpc::Status MintJWTSVID(grpc::ServerContext* context, const v1::MintJWTSVIDRequest* request,
+                           v1::MintJWTSVIDResponse* response) override;
 
   // Stop ends open streams.
   void Stop() { stopping_ = true; }

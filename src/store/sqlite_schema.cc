@@ -109,7 +109,17 @@ CREATE TABLE bundle_roots (
 ) STRICT;
 )sql";
 
-constexpr const char* kMigrations[] = {kSchemaV1};
+// Version 2: the CA's JWT signing keys, published in the bundle (public halves only; the
+// private keys are files in the data directory, like the issuing CAs').
+constexpr const char* kSchemaV2 = R"sql(
+CREATE TABLE jwt_keys (
+  key_id         TEXT PRIMARY KEY,
+  public_key_der BLOB NOT NULL,
+  not_after      INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+)sql";
+
+constexpr const char* kMigrations[] = {kSchemaV1, kSchemaV2};
 
 absl::StatusOr<int64_t> ReadIntPragma(sqlite3* db, absl::string_view op, absl::string_view sql) {
   MESHID_ASSIGN_OR_RETURN(Statement stmt, Statement::Prepare(db, op, sql));

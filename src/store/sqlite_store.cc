@@ -160,6 +160,14 @@ absl::StatusOr<BundleRecord> SqliteStore::ReadBundle(absl::string_view op) {
     if (!row) break;
     bundle.roots_der.push_back(roots.ColumnBlob(0));
   }
+  MESHID_ASSIGN_OR_RETURN(
+      Statement keys,
+      Prepare(op, "SELECT key_id, public_key_der, not_after FROM jwt_keys ORDER BY not_after"));
+  while (true) {
+    MESHID_ASSIGN_OR_RETURN(bool row, keys.Step());
+    if (!row) break;
+    bundle.jwt_keys.push_back({keys.ColumnText(0), keys.ColumnBlob(1), keys.ColumnTime(2)});
+  }
   MESHID_ASSIGN_OR_RETURN(int64_t sequence, ReadCounter(op, "bundle_sequence"));
   bundle.sequence = static_cast<uint64_t>(sequence);
   return bundle;
@@ -469,6 +477,38 @@ absl::StatusOr<BundleRecord> SqliteStore::RemoveRoot(const std::string& root_der
   del.BindBlob(root_der);
   MESHID_RETURN_IF_ERROR(del.Run());
   if (ChangedRows() == 0) return absl::NotFoundError("the root is not in the trust bundle");
+  MESHID_RETURN_IF_ERROR(BumpCounter(kOp, "bundle_sequence").status());
+  MESHID_ASSIGN_OR_RETURN(BundleRecord bundle, ReadBundle(kOp));
+  MESHID_RETURN_IF_ERROR(txn.Commit());
+  return bundle;
+}
+
+absl::StatusOr<BundleRecord> SqliteStore::AddJwtKey(const JwtKeyRecord& key) {
+  constexpr absl::string_view kOp = "AddJwtKey";
+  MESHID_RETURN_IF_ERROR(RequireNonEmpty("JWT key ID", key.key_id));
+  MESHID_RETURN_IF_ERROR(RequireNonEmpty("JWT public key", key.public_key_der));
+  std::lock_guard lock(mu_);
+  MESHID_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(db_.get(), kOp));
+  MESHID_ASSIGN_OR_RETURN(
+      Statement insert,
+      Prepare(kOp, "INSERT INTO jwt_keys (key_id, public_key_der, not_after) VALUES (?1, ?2, ?3)"));
+  insert.BindText(key.key_id).BindBlob(key.public_key_der).BindTime(key.not_after);
+  MESHID_RETURN_IF_ERROR(Reword(insert.Run(), absl::StatusCode::kAlreadyExists,
+                                "the JWT key ID is already in the trust bundle"));
+  MESHID_RETURN_IF_ERROR(BumpCounter(kOp, "bundle_sequence").status());
+  MESHID_ASSIGN_OR_RETURN(BundleRecord bundle, ReadBundle(kOp));
+  MESHID_RETURN_IF_ERROR(txn.Commit());
+  return bundle;
+}
+
+absl::StatusOr<BundleRecord> SqliteStore::RemoveJwtKey(const std::string& key_id) {
+  constexpr absl::string_view kOp = "RemoveJwtKey";
+  std::lock_guard lock(mu_);
+  MESHID_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(db_.get(), kOp));
+  MESHID_ASSIGN_OR_RETURN(Statement del, Prepare(kOp, "DELETE FROM jwt_keys WHERE key_id = ?1"));
+  del.BindText(key_id);
+  MESHID_RETURN_IF_ERROR(del.Run());
+  if (ChangedRows() == 0) return absl::NotFoundError("the JWT key is not in the trust bundle");
   MESHID_RETURN_IF_ERROR(BumpCounter(kOp, "bundle_sequence").status());
   MESHID_ASSIGN_OR_RETURN(BundleRecord bundle, ReadBundle(kOp));
   MESHID_RETURN_IF_ERROR(txn.Commit());

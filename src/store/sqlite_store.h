@@ -55,6 +55,8 @@ class SqliteStore final : public DataStore {
   absl::StatusOr<BundleRecord> GetBundle() override;
   absl::StatusOr<BundleRecord> AddRoot(const std::string& root_der) override;
   absl::StatusOr<BundleRecord> RemoveRoot(const std::string& root_der) override;
+  absl::StatusOr<BundleRecord> AddJwtKey(const JwtKeyRecord& key) override;
+  absl::StatusOr<BundleRecord> RemoveJwtKey(const std::string& key_id) override;
 
  private:
   // The helpers below run inside a method, with `mu_` held.

@@ -368,6 +368,32 @@ TEST_F(SqliteStoreTest, BundleStartsEmptyAtSequenceZero) {
   EXPECT_EQ(bundle->sequence, 0U);
 }
 
+TEST_F(SqliteStoreTest, JwtKeysArePublishedOldestFirstAndBumpTheSequence) {
+  const absl::Time t = absl::FromUnixSeconds(1'800'000'000);
+  absl::StatusOr<BundleRecord> b = store_->AddJwtKey({"k2", Der('b'), t + absl::Hours(2)});
+  ASSERT_TRUE(b.ok()) << b.status();
+  b = store_->AddJwtKey({"k1", Der('a'), t + absl::Hours(1)});
+  ASSERT_TRUE(b.ok()) << b.status();
+  ASSERT_EQ(b->jwt_keys.size(), 2u);
+  EXPECT_EQ(b->jwt_keys[0].key_id, "k1");
+  EXPECT_EQ(b->jwt_keys[0].public_key_der, Der('a'));
+  EXPECT_EQ(b->jwt_keys[0].not_after, t + absl::Hours(1));
+  EXPECT_EQ(b->sequence, 2U);
+
+  EXPECT_EQ(store_->AddJwtKey({"k1", Der('c'), t}).status().code(),
+            absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(store_->AddJwtKey({"", Der('c'), t}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_->GetBundle()->sequence, 2U);
+
+  b = store_->RemoveJwtKey("k1");
+  ASSERT_TRUE(b.ok()) << b.status();
+  ASSERT_EQ(b->jwt_keys.size(), 1u);
+  EXPECT_EQ(b->jwt_keys[0].key_id, "k2");
+  EXPECT_EQ(b->sequence, 3U);
+  EXPECT_EQ(store_->RemoveJwtKey("k1").status().code(), absl::StatusCode::kNotFound);
+}
+
 TEST_F(SqliteStoreTest, AddAndRemoveRootsBumpTheSequence) {
   absl::StatusOr<BundleRecord> b = store_->AddRoot(Der('2'));
   ASSERT_TRUE(b.ok()) << b.status();

@@ -427,7 +427,8 @@ awk -v v="$iss_na" -v now="$(date +%s)" -v limit="$int_na" 'BEGIN { exit !(v > n
 expect_metric "$M" meshid_ca_svids_issued_total
 expect_metric "$M" meshid_ca_sign_duration_seconds_bucket 'le="+Inf"'
 expect_match "$M" '^# TYPE meshid_ca_sign_duration_seconds histogram$'
-expect_eq 1 "$(metric_value "$M" meshid_ca_bundle_sequence)" "meshid_ca_bundle_sequence"
+# Two changes on a first start: the upstream's root, then the first JWT signing key.
+expect_eq 2 "$(metric_value "$M" meshid_ca_bundle_sequence)" "meshid_ca_bundle_sequence"
 expect_metric "$M" meshid_ca_nodes
 expect_metric "$M" meshid_ca_entries
 expect_eq 1 "$(metric_value "$M" meshid_ca_issuing_slot_state 'slot="A"' 'state="active"')" \

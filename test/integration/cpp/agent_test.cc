@@ -107,6 +107,17 @@ class AgentTest : public ::testing::Test {
   std::unique_ptr<AgentProcess> agent_;
 };
 
+// A stub for raw Workload API calls, and a context carrying the security header.
+std::unique_ptr<SpiffeWorkloadAPI::Stub> Stub(const std::string& socket) {
+  return SpiffeWorkloadAPI::NewStub(
+      grpc::CreateChannel("unix:" + socket, grpc::InsecureChannelCredentials()));
+}
+
+void WithHeader(grpc::ClientContext& context) {
+  context.AddMetadata("workload.spiffe.io", "true");
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+}
+
 TEST_F(AgentTest, ProcessesUnderTwoUidsGetTheirOwnSvids) {
   StartCa();
   StartAgent();
@@ -143,8 +154,7 @@ TEST_F(AgentTest, ACallWithoutTheSecurityHeaderIsInvalidArgument) {
   StartAgent();
   Entry("/ns/a/sa/root", 0);
   WaitForEntries(1);
-  auto stub = SpiffeWorkloadAPI::NewStub(
-      grpc::CreateChannel("unix:" + agent_->socket_path(), grpc::InsecureChannelCredentials()));
+  auto stub = Stub(agent_->socket_path());
   for (bool x509 : {true, false}) {
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
@@ -170,6 +180,80 @@ TEST_F(AgentTest, ACallWithoutTheSecurityHeaderIsInvalidArgument) {
   WITSVIDResponse response;
   EXPECT_FALSE(reader->Read(&response));
   EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::UNIMPLEMENTED);
+}
+
+TEST_F(AgentTest, JwtSvidsAreIssuedValidatedAndVerifiableByPyJwt) {
+  StartCa();
+  StartAgent();
+  Entry("/ns/a/sa/root", 0, {"--hint", "primary"});
+  WaitForEntries(1);
+  auto stub = Stub(agent_->socket_path());
+
+  JWTSVIDRequest request;
+  request.add_audience("spiffe://example.org/ns/db/sa/postgres");
+  JWTSVIDResponse fetched;
+  {
+    grpc::ClientContext context;
+    WithHeader(context);
+    grpc::Status status = stub->FetchJWTSVID(&context, request, &fetched);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+  }
+  ASSERT_EQ(fetched.svids_size(), 1);
+  EXPECT_EQ(fetched.svids(0).spiffe_id(), "spiffe://example.org/ns/a/sa/root");
+  EXPECT_EQ(fetched.svids(0).hint(), "primary");
+  const std::string token = fetched.svids(0).svid();
+
+  for (const std::string audience : {"spiffe://example.org/ns/db/sa/postgres", "someone-else"}) {
+    grpc::ClientContext context;
+    WithHeader(context);
+    ValidateJWTSVIDRequest validate;
+    validate.set_audience(audience);
+    validate.set_svid(token);
+    ValidateJWTSVIDResponse validated;
+    grpc::Status status = stub->ValidateJWTSVID(&context, validate, &validated);
+    if (audience == "someone-else") {
+      EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+      continue;
+    }
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    EXPECT_EQ(validated.spiffe_id(), "spiffe://example.org/ns/a/sa/root");
+    EXPECT_TRUE(validated.claims().fields().contains("exp"));
+  }
+
+  JWTSVIDRequest not_mine = request;
+  not_mine.set_spiffe_id("spiffe://example.org/ns/other/sa/x");
+  {
+    grpc::ClientContext context;
+    WithHeader(context);
+    JWTSVIDResponse response;
+    EXPECT_EQ(stub->FetchJWTSVID(&context, not_mine, &response).error_code(),
+              grpc::StatusCode::PERMISSION_DENIED);
+  }
+
+  // The JWT bundle, checked by an independent implementation (PyJWT).
+  grpc::ClientContext context;
+  WithHeader(context);
+  auto reader = stub->FetchJWTBundles(&context, JWTBundlesRequest());
+  JWTBundlesResponse bundles;
+  ASSERT_TRUE(reader->Read(&bundles));
+  context.TryCancel();
+  ASSERT_TRUE(bundles.bundles().contains("spiffe://example.org"));
+  std::ofstream(dir_ + "/jwks.json") << bundles.bundles().at("spiffe://example.org");
+  std::ofstream(dir_ + "/token") << token;
+  CommandResult pyjwt =
+      RunCommand("/usr/bin/python3",
+                 {"-c",
+                  "import json, sys, jwt\n"
+                  "jwks = jwt.PyJWKSet.from_json(open(sys.argv[1]).read())\n"
+                  "token = open(sys.argv[2]).read()\n"
+                  "kid = jwt.get_unverified_header(token)['kid']\n"
+                  "key = [k for k in jwks.keys if k.key_id == kid][0]\n"
+                  "claims = jwt.decode(token, key.key, algorithms=['ES256'],\n"
+                  "                    audience='spiffe://example.org/ns/db/sa/postgres')\n"
+                  "print(claims['sub'])\n",
+                  dir_ + "/jwks.json", dir_ + "/token"});
+  EXPECT_EQ(pyjwt.exit_code, 0) << pyjwt.err;
+  EXPECT_EQ(pyjwt.out, "spiffe://example.org/ns/a/sa/root\n");
 }
 
 // Serials returns the serial of each update's first SVID, as they arrive, until `enough`.

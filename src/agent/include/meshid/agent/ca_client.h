@@ -43,6 +43,8 @@ class CaClient {
   absl::StatusOr<ca::v1::SyncEntriesResponse> SyncEntries(int64_t revision);
   absl::StatusOr<ca::v1::SignSVIDsResponse> SignSvids(const ca::v1::SignSVIDsRequest& request);
   absl::StatusOr<ca::v1::Bundle> FetchBundle();
+  absl::StatusOr<ca::v1::MintJWTSVIDResponse> MintJwtSvid(const std::string& entry_id,
+                                                          const std::vector<std::string>& audience);
   // Watch opens the CA's change stream; `context` must outlive the reader.
   std::unique_ptr<grpc::ClientReader<ca::v1::WatchEvent>> Watch(grpc::ClientContext* context);
 

@@ -25,6 +25,7 @@ struct CaConfig {
   absl::Duration svid_default_ttl = absl::Hours(1);
   absl::Duration svid_max_ttl = absl::Hours(24);
   absl::Duration node_svid_ttl = absl::Hours(24);
+  absl::Duration jwt_svid_ttl = absl::Minutes(5);
   std::string log_level = "info";
 };
 

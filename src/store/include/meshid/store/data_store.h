@@ -85,8 +85,16 @@ struct IssuanceRecord {
   absl::Time issued_at;
 };
 
+// JwtKeyRecord is a JWT-SVID signing key as the bundle publishes it.
+struct JwtKeyRecord {
+  std::string key_id;
+  std::string public_key_der;  // SubjectPublicKeyInfo
+  absl::Time not_after;        // no JWT-SVID it signs outlives this
+};
+
 struct BundleRecord {
   std::vector<std::string> roots_der;  // in the order they were added
+  std::vector<JwtKeyRecord> jwt_keys;  // oldest first
   uint64_t sequence = 0;               // grows by one on every change, never reused
 };
 
@@ -150,6 +158,10 @@ class DataStore {
   virtual absl::StatusOr<BundleRecord> AddRoot(const std::string& root_der) = 0;
   // RemoveRoot removes a root and bumps the sequence (NotFound when absent).
   virtual absl::StatusOr<BundleRecord> RemoveRoot(const std::string& root_der) = 0;
+  // AddJwtKey publishes a JWT signing key (AlreadyExists for a known key ID).
+  virtual absl::StatusOr<BundleRecord> AddJwtKey(const JwtKeyRecord& key) = 0;
+  // RemoveJwtKey withdraws a JWT signing key (NotFound when unknown).
+  virtual absl::StatusOr<BundleRecord> RemoveJwtKey(const std::string& key_id) = 0;
 };
 
 struct SqliteOptions {
