@@ -14,9 +14,12 @@ namespace meshid::agent {
 namespace {
 
 constexpr absl::Duration kMinBackoff = absl::Seconds(1);
-constexpr absl::Duration kMaxBackoff = absl::Seconds(30);
+// Short enough that renewals resume soon after an outage, long enough not to hammer a CA
+// that is struggling.
+constexpr absl::Duration kMaxBackoff = absl::Seconds(10);
 // The longest the loop sleeps, so that metrics and clock jumps are looked at regularly.
 constexpr absl::Duration kMaxSleep = absl::Seconds(30);
+// The least time between two node SVID renewals, however short the SVID.
 constexpr absl::Duration kNodeRenewMin = absl::Seconds(1);
 
 std::shared_ptr<spdlog::logger> Log() { return base::Logger("agent"); }
@@ -34,10 +37,10 @@ absl::StatusOr<pki::SpiffeId> NodeId(const AgentConfig& config) {
   return *id;
 }
 
-// NodeRenewAt is half of the node SVID's life.
-absl::Time NodeRenewAt(const NodeSvid& node) {
-  const pki::Certificate& leaf = node.leaf();
-  return leaf.not_before() + leaf.lifetime() / 2;
+// NodeRenewAt is half of what is left of the node SVID at `now`. Not half of its life:
+// not_before is backdated, so its half-life can already be past on arrival.
+absl::Time NodeRenewAt(const NodeSvid& node, absl::Time now) {
+  return now + std::max((node.leaf().not_after() - now) / 2, kNodeRenewMin);
 }
 
 }  // namespace
@@ -81,18 +84,27 @@ absl::Status Manager::Bootstrap(bool insecure_bootstrap) {
   }
   MESHID_ASSIGN_OR_RETURN(std::optional<NodeSvid> node, store_.LoadNodeSvid());
   const absl::Time now = clock_.Now();
+  std::string expired;
   if (node.has_value() && node->leaf().not_after() <= now) {
-    Log()->error(
-        "the node SVID in {} expired at {} while the agent was down; it must be attested again "
-        "with a new join token (meshid token create --node {})",
-        store_.node_path(), base::Rfc3339(node->leaf().not_after()), config_.node_name);
+    expired = absl::StrCat("the node SVID in ", store_.node_path(), " expired at ",
+                           base::Rfc3339(node->leaf().not_after()), " while the agent was down");
+    Log()->error("{}; attesting again with join_token", expired);
     node.reset();
   }
   if (node.has_value() && bundle.has_value()) {
     std::lock_guard<std::mutex> lock(mu_);
     node_ = std::move(node);
-  } else {
-    MESHID_RETURN_IF_ERROR(Attest(bundle.has_value() ? &*bundle : nullptr, !bundle.has_value()));
+    node_renew_at_ = NodeRenewAt(*node_, now);
+  } else if (absl::Status attested =
+                 Attest(bundle.has_value() ? &*bundle : nullptr, !bundle.has_value());
+             !attested.ok()) {
+    if (expired.empty()) return attested;
+    return absl::Status(
+        attested.code(),
+        absl::StrCat(expired,
+                     ", and attesting again failed (a new token is "
+                     "needed: meshid token create --node ",
+                     config_.node_name, ", then set join_token): ", attested.message()));
   }
   if (bundle.has_value() && cache_.Get()->bundle == nullptr) {
     cache_.Update([&](Snapshot& s) { SetBundle(s, *bundle); });
@@ -134,6 +146,7 @@ absl::Status Manager::Attest(const pki::TrustBundle* bundle, bool insecure) {
   Log()->info("node attested as {}", node_id_.ToString());
   std::lock_guard<std::mutex> lock(mu_);
   node_ = std::move(node);
+  node_renew_at_ = NodeRenewAt(*node_, clock_.Now());
   return absl::OkStatus();
 }
 
@@ -231,7 +244,7 @@ absl::Status Manager::Step(absl::Time now) {
   bool sync = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    node_renew_at = NodeRenewAt(*node_);
+    node_renew_at = node_renew_at_;
     sync = sync_now_ || now >= next_sync_;
   }
   if (now >= node_renew_at) MESHID_RETURN_IF_ERROR(RenewNode());
@@ -253,6 +266,7 @@ absl::Status Manager::RenewNode() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     node_ = std::move(node);
+    node_renew_at_ = NodeRenewAt(*node_, clock_.Now());
   }
   return Connect();
 }
@@ -397,7 +411,7 @@ absl::Time Manager::NextWake(absl::Time now) const {
   std::shared_ptr<const Snapshot> snapshot = cache_.Get();
   for (const auto& [id, svid] : snapshot->svids) wake = std::min(wake, svid->renew_at);
   std::lock_guard<std::mutex> lock(mu_);
-  if (node_.has_value()) wake = std::min(wake, std::max(now + kNodeRenewMin, NodeRenewAt(*node_)));
+  wake = std::min(wake, node_renew_at_);
   wake = std::min(wake, next_sync_);
   if (backoff_ > absl::ZeroDuration()) wake = std::max(wake, next_attempt_);
   return wake;

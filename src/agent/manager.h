@@ -84,6 +84,7 @@ class Manager final : public JwtSigner {
   bool stopping_ = false;
   bool woken_ = false;
   std::optional<NodeSvid> node_;
+  absl::Time node_renew_at_ = absl::InfiniteFuture();
   std::shared_ptr<CaClient> client_;
   int64_t revision_ = 0;
   bool synced_once_ = false;

@@ -176,6 +176,15 @@ AgentProcess::AgentProcess(std::string dir, const CaProcess& ca, std::string nod
                                       << extra_config << "\n";
 }
 
+void AgentProcess::NewJoinToken(const CaProcess& ca) {
+  CommandResult token = ca.Admin({"token", "create", "--node", node_});
+  std::ifstream in(dir_ + "/agent.yaml");
+  std::stringstream text;
+  text << in.rdbuf();
+  std::ofstream(dir_ + "/agent.yaml")
+      << std::regex_replace(text.str(), std::regex("join_token: .*\n"), "join_token: " + token.out);
+}
+
 absl::Status AgentProcess::Start() {
   absl::StatusOr<std::vector<std::string>> port =
       Spawn({"agent", "run", "--config", dir_ + "/agent.yaml"},

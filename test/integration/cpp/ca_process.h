@@ -86,6 +86,8 @@ class AgentProcess : public ServerProcess {
 
   // Start launches the agent and waits (up to 30 s) for its "agent running" log line.
   absl::Status Start();
+  // NewJoinToken puts a fresh token for this node from `ca` into the configuration.
+  void NewJoinToken(const CaProcess& ca);
 
   const std::string& dir() const { return dir_; }
   std::string data_dir() const { return dir_ + "/data"; }
