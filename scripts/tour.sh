@@ -2,7 +2,8 @@
 # The meshid tour: builds a three-tier CA hierarchy (root → environment CA → intermediate)
 # offline, issues a workload SVID under it, shows what an operator sees with
 # `meshid x509 inspect`, `meshid x509 verify` and `meshid check`, then runs the CA server on
-# the intermediate and administers it.
+# the intermediate, a node agent attested to it, and fetches a workload SVID over the SPIFFE
+# Workload API.
 #
 # Usage: scripts/tour.sh MESHID_BINARY WORKDIR
 set -euo pipefail
@@ -79,14 +80,54 @@ done
 grep -q "CA serving" ca.log || { echo "tour: the CA did not start" >&2; cat ca.log >&2; exit 1; }
 cat ca.log
 http=$(sed -n 's/.*http=[^ ]* (port \([0-9]*\)).*/\1/p' ca.log)
-run token create --node node1 --ttl 10m --admin-socket run/ca-admin.sock
-run node list --admin-socket run/ca-admin.sock
+echo "\$ meshid token create --node node1 --ttl 10m --admin-socket run/ca-admin.sock"
+token=$("$meshid" token create --node node1 --ttl 10m --admin-socket run/ca-admin.sock)
+echo "$token"
 echo
 echo "\$ curl -s http://127.0.0.1:$http/metrics | grep -E '^meshid_ca_(certificate|issuing_slot|bundle)'"
 curl -s "http://127.0.0.1:$http/metrics" | grep -E '^meshid_ca_(certificate|issuing_slot|bundle)'
-kill -TERM "$ca_pid"
-wait "$ca_pid"
-echo "(the CA stopped cleanly; agents that attest with the token arrive with the next issue)"
 
+echo
+echo "== 8. The node agent: attests with the token, serves the SPIFFE Workload API"
+cat > agent.yaml <<YAML
+trust_domain: example.org
+ca_address: 127.0.0.1:$(sed -n 's/.*agents=[^ ]* (port \([0-9]*\)).*/\1/p' ca.log)
+data_dir: $PWD/agent-data
+join_token: $token
+trust_bundle: $PWD/pki/intermediate/bundle.pem
+socket_path: $PWD/run/agent.sock
+http_listen: 127.0.0.1:0
+node_name: node1
+YAML
+echo "\$ meshid agent run --config agent.yaml &"
+"$meshid" agent run --config agent.yaml 2>agent.log &
+agent_pid=$!
+trap 'kill $ca_pid $agent_pid 2>/dev/null || true' EXIT
+for _ in $(seq 1 200); do
+  grep -q "agent running" agent.log && break
+  kill -0 "$agent_pid" 2>/dev/null || { cat agent.log >&2; exit 1; }
+  sleep 0.05
+done
+cat agent.log
+run node list --admin-socket run/ca-admin.sock
+# An identity for every process of this user, on node1.
+run entry create --spiffe-id "$id" --parent-id spiffe://example.org/meshid/node/node1 \
+  --selector "unix:uid:$(id -u)" --dns web.default.svc --admin-socket run/ca-admin.sock
+export SPIFFE_ENDPOINT_SOCKET=unix://$PWD/run/agent.sock
+for _ in $(seq 1 100); do
+  "$meshid" svid fetch -o svid --timeout 5s >/dev/null 2>&1 && break
+  sleep 0.1
+done
+run svid fetch -o svid
+run x509 verify --bundle svid/bundle.pem --chain svid/svid.pem --expect-id "$id"
+echo
+echo "\$ openssl verify -x509_strict -purpose sslclient -CAfile svid/bundle.pem -untrusted <chain> <leaf>"
+awk '/BEGIN/{n++} {print > ("svid/part" n ".pem")}' svid/svid.pem
+cat svid/part[2-9].pem > svid/intermediates.pem
+openssl verify -x509_strict -purpose sslclient -CAfile svid/bundle.pem \
+  -untrusted svid/intermediates.pem svid/part1.pem
+kill -TERM "$agent_pid" "$ca_pid"
+wait "$agent_pid" "$ca_pid"
+echo "(the agent and the CA stopped cleanly)"
 echo
 echo "tour complete: files are in $work"

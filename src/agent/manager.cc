@@ -19,6 +19,15 @@ constexpr absl::Duration kMinBackoff = absl::Seconds(1);
 constexpr absl::Duration kMaxBackoff = absl::Seconds(10);
 // The longest the loop sleeps, so that metrics and clock jumps are looked at regularly.
 constexpr absl::Duration kMaxSleep = absl::Seconds(30);
+// SVIDs due within this much of a renewal are renewed with it: one batch, one snapshot and
+// one wake-up of the Workload API streams instead of many (the jitter is minutes wide).
+constexpr absl::Duration kRenewCoalesce = absl::Seconds(30);
+// RenewWindowStart is when `svid` may be renewed with others: kRenewCoalesce before it is
+// due, less for short-lived SVIDs (a twentieth of their life).
+absl::Time RenewWindowStart(const CachedSvid& svid) {
+  return svid.renew_at - std::min(kRenewCoalesce, (svid.not_after - svid.not_before) / 20);
+}
+
 // The least time between two node SVID renewals, however short the SVID.
 constexpr absl::Duration kNodeRenewMin = absl::Seconds(1);
 
@@ -335,7 +344,7 @@ absl::Status Manager::IssueDue(absl::Time now) {
   std::vector<std::shared_ptr<const ca::v1::Entry>> due;
   for (const auto& [id, entry] : snapshot->entries) {
     auto svid = snapshot->svids.find(id);
-    if (all || svid == snapshot->svids.end() || now >= svid->second->renew_at ||
+    if (all || svid == snapshot->svids.end() || now >= RenewWindowStart(*svid->second) ||
         svid->second->issued_for != EntryFingerprint(*entry)) {
       due.push_back(entry);
     }

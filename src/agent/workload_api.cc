@@ -26,7 +26,9 @@
 namespace meshid::agent {
 namespace {
 
-constexpr absl::Duration kPollInterval = absl::Seconds(1);
+// How often an idle stream looks whether its client left (the sync API has no callback for
+// it); a left stream costs a parked thread until then.
+constexpr absl::Duration kPollInterval = absl::Seconds(5);
 
 std::shared_ptr<spdlog::logger> Log() { return base::Logger("workload-api"); }
 
@@ -168,19 +170,23 @@ grpc::Status WorkloadApiService::Streaming(grpc::ServerContext* context,
                                        "process (",
                                        caller.Describe(), ")"));
     }
-    Response response;
+    // The key first, cheaply: most changes (another workload's renewal) are not this stream's.
     std::string key;
-    if (build(*snapshot, matched, &response, &key) && key != last_sent) {
+    if (build(*snapshot, matched, nullptr, &key) && key != last_sent) {
+      Response response;
+      key.clear();
+      build(*snapshot, matched, &response, &key);
       if (!writer->Write(response)) return grpc::Status::OK;  // the client went away
       last_sent = std::move(key);
     }
+    const uint64_t seen = snapshot->generation;
     do {
       if (context->IsCancelled()) return grpc::Status::CANCELLED;
       if (stopping_ || cache_.shut_down()) {
         return grpc::Status(grpc::StatusCode::UNAVAILABLE, "the agent is stopping");
       }
-      snapshot = cache_.WaitForChange(snapshot->generation, absl::Now() + kPollInterval);
-    } while (false);
+      snapshot = cache_.WaitForChange(seen, absl::Now() + kPollInterval);
+    } while (snapshot->generation == seen);
   }
 }
 
@@ -192,20 +198,23 @@ grpc::Status WorkloadApiService::FetchX509SVID(grpc::ServerContext* context, con
       context, writer, *caller,
       [](const Snapshot& s, const auto& matched, X509SVIDResponse* out, std::string* key) {
         if (s.bundle == nullptr) return false;
+        bool any = false;
         for (const auto& entry : matched) {
           auto svid = s.svids.find(entry->id());
           if (svid == s.svids.end()) continue;
+          any = true;
+          absl::StrAppend(key, svid->second->serial, ",");
+          if (out == nullptr) continue;
           X509SVID* item = out->add_svids();
           item->set_spiffe_id(svid->second->spiffe_id);
           item->set_x509_svid(svid->second->chain_der);
           item->set_x509_svid_key(std::string(svid->second->key_der->view()));
           item->set_bundle(s.bundle_der);
           item->set_hint(entry->hint());
-          absl::StrAppend(key, svid->second->serial, ",");
         }
-        absl::StrAppend(key, "|", s.bundle->sequence(), "|", s.bundle_der.size());
+        absl::StrAppend(key, "|", s.bundle->sequence());
         // Until the first SVID is issued there is nothing worth sending.
-        return out->svids_size() > 0;
+        return any;
       });
 }
 
@@ -217,8 +226,10 @@ grpc::Status WorkloadApiService::FetchX509Bundles(grpc::ServerContext* context,
   return Streaming(context, writer, *caller,
                    [](const Snapshot& s, const auto&, X509BundlesResponse* out, std::string* key) {
                      if (s.bundle == nullptr) return false;
-                     (*out->mutable_bundles())[TrustDomainId(*s.bundle)] = s.bundle_der;
-                     *key = s.bundle_der;
+                     *key = absl::StrCat(s.bundle->sequence());
+                     if (out != nullptr) {
+                       (*out->mutable_bundles())[TrustDomainId(*s.bundle)] = s.bundle_der;
+                     }
                      return true;
                    });
 }
@@ -268,8 +279,10 @@ grpc::Status WorkloadApiService::FetchJWTBundles(grpc::ServerContext* context,
   return Streaming(context, writer, *caller,
                    [](const Snapshot& s, const auto&, JWTBundlesResponse* out, std::string* key) {
                      if (s.bundle == nullptr) return false;
-                     *key = JwksOf(*s.bundle);
-                     (*out->mutable_bundles())[TrustDomainId(*s.bundle)] = *key;
+                     *key = absl::StrCat(s.bundle->sequence());
+                     if (out != nullptr) {
+                       (*out->mutable_bundles())[TrustDomainId(*s.bundle)] = JwksOf(*s.bundle);
+                     }
                      return true;
                    });
 }
