@@ -28,8 +28,10 @@ const Schema& CaSchema() {
       {"store.sqlite", Schema::String(&CaConfig::sqlite_path)},
       {"store.sync",
        [](const YAML::Node& node, CaConfig& config) -> absl::Status {
-         MESHID_ASSIGN_OR_RETURN(std::string value, base::YamlOneOf(node, {"normal", "full"}));
-         config.sqlite_full_sync = value == "full";
+         static const std::set<std::string>* modes = new std::set<std::string>{"normal", "full"};
+         absl::StatusOr<std::string> mode = base::YamlOneOf(node, *modes);
+         if (!mode.ok()) return mode.status();
+         config.sqlite_full_sync = *mode == "full";
          return absl::OkStatus();
        }},
       {"issuing_ca.ttl", Schema::Duration(&CaConfig::issuing_ca_ttl)},
