@@ -341,6 +341,8 @@ absl::Status Manager::IssueDue(absl::Time now) {
     all = reissue_all_;
   }
   std::shared_ptr<const Snapshot> snapshot = cache_.Get();
+  const Plan& plan = PlanFor(*snapshot);
+  if (!all && !plan.missing && now < plan.earliest_window) return absl::OkStatus();
   std::vector<std::shared_ptr<const ca::v1::Entry>> due;
   for (const auto& [id, entry] : snapshot->entries) {
     auto svid = snapshot->svids.find(id);
@@ -415,10 +417,24 @@ absl::Status Manager::IssueBatch(const std::vector<std::shared_ptr<const ca::v1:
   return absl::OkStatus();
 }
 
+const Manager::Plan& Manager::PlanFor(const Snapshot& snapshot) const {
+  if (plan_.generation == snapshot.generation) return plan_;
+  plan_ = Plan{snapshot.generation};
+  for (const auto& [id, entry] : snapshot.entries) {
+    auto svid = snapshot.svids.find(id);
+    if (svid == snapshot.svids.end() || svid->second->issued_for != EntryFingerprint(*entry)) {
+      plan_.missing = true;
+      continue;
+    }
+    plan_.earliest_window = std::min(plan_.earliest_window, RenewWindowStart(*svid->second));
+    plan_.earliest_renew = std::min(plan_.earliest_renew, svid->second->renew_at);
+  }
+  return plan_;
+}
+
 absl::Time Manager::NextWake(absl::Time now) const {
   absl::Time wake = now + kMaxSleep;
-  std::shared_ptr<const Snapshot> snapshot = cache_.Get();
-  for (const auto& [id, svid] : snapshot->svids) wake = std::min(wake, svid->renew_at);
+  wake = std::min(wake, PlanFor(*cache_.Get()).earliest_renew);
   std::lock_guard<std::mutex> lock(mu_);
   wake = std::min(wake, node_renew_at_);
   wake = std::min(wake, next_sync_);
@@ -428,6 +444,12 @@ absl::Time Manager::NextWake(absl::Time now) const {
 
 void Manager::PublishMetrics() {
   std::shared_ptr<const Snapshot> snapshot = cache_.Get();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (node_.has_value()) metrics_.SetNodeSvidNotAfter(node_->leaf().not_after());
+  }
+  if (snapshot->generation == published_generation_) return;
+  published_generation_ = snapshot->generation;
   std::map<std::string, absl::Time> not_after;
   for (const auto& [id, svid] : snapshot->svids) {
     absl::Time& t = not_after[svid->spiffe_id];
@@ -436,8 +458,6 @@ void Manager::PublishMetrics() {
   metrics_.SetSvidNotAfter(not_after);
   metrics_.SetEntries(snapshot->entries.size());
   if (snapshot->bundle != nullptr) metrics_.SetBundleSequence(snapshot->bundle->sequence());
-  std::lock_guard<std::mutex> lock(mu_);
-  if (node_.has_value()) metrics_.SetNodeSvidNotAfter(node_->leaf().not_after());
 }
 
 void Manager::WatchLoop() {

@@ -66,6 +66,16 @@ class Manager final : public JwtSigner {
   absl::Status ApplyBundle(const ca::v1::Bundle& proto);
   void PublishMetrics();
 
+  // Plan is what one snapshot asks of the loop, worked out once per generation: with
+  // thousands of SVIDs, scanning them at every wake-up was the idle agent's main cost.
+  struct Plan {
+    uint64_t generation = UINT64_MAX;
+    bool missing = false;  // an entry has no SVID, or one issued for other entry fields
+    absl::Time earliest_window = absl::InfiniteFuture();  // of RenewWindowStart
+    absl::Time earliest_renew = absl::InfiniteFuture();
+  };
+  const Plan& PlanFor(const Snapshot& snapshot) const;
+
   void WatchLoop();
   // Wake makes the main loop run a Step now.
   void Wake();
@@ -95,6 +105,10 @@ class Manager final : public JwtSigner {
   absl::Duration backoff_ = absl::ZeroDuration();
   grpc::ClientContext* watch_context_ = nullptr;
   absl::BitGen random_;
+
+  // Used by the loop thread only.
+  mutable Plan plan_;
+  uint64_t published_generation_ = UINT64_MAX;
 
   std::thread loop_;
   std::thread watch_;

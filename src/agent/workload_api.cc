@@ -28,7 +28,7 @@ namespace {
 
 // How often an idle stream looks whether its client left (the sync API has no callback for
 // it); a left stream costs a parked thread until then.
-constexpr absl::Duration kPollInterval = absl::Seconds(5);
+constexpr absl::Duration kPollInterval = absl::Seconds(30);
 
 std::shared_ptr<spdlog::logger> Log() { return base::Logger("workload-api"); }
 

@@ -1,0 +1,287 @@
+// agent_scale_client: drives one `meshid agent run` at scale for bench/agent_scale/run.sh.
+//
+//  1. forks --streams helper processes, each under its own uid, that connect to the agent's
+//     Workload API socket, pass the connected fd back and stay alive (the agent attests the
+//     process that connected, so it must not exit);
+//  2. registers --entries entries spread over those uids (entries / streams per uid);
+//  3. waits until the agent holds an SVID for every entry, timing it and the agent's CPU;
+//  4. opens FetchX509SVID on every fd, measures the agent's memory and idle CPU;
+//  5. adds a root to the bundle and times until every stream has it.
+// Prints one JSON object. Needs root (setuid for the helpers).
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <mutex>
+#include <sstream>
+#include <thread>
+#include <vector>
+
+#include <grpcpp/create_channel_posix.h>
+#include <grpcpp/grpcpp.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "CLI/CLI.hpp"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "meshid/base/files.h"
+#include "meshid/ca/v1/admin.grpc.pb.h"
+#include "spiffe/workload/workload.grpc.pb.h"
+
+namespace {
+
+struct Options {
+  std::string socket;
+  std::string admin_socket;
+  std::string new_root;  // PEM file of the root added for the push measurement
+  std::string metrics_url_file;
+  int agent_pid = 0;
+  int entries = 10000;
+  int streams = 1000;
+  int first_uid = 20000;
+  int ttl_seconds = 3600;
+  int idle_seconds = 30;
+};
+
+// CpuSeconds returns utime + stime of `pid` in seconds.
+double CpuSeconds(int pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::istringstream fields(text.substr(text.rfind(')') + 2));
+  std::string f;
+  double utime = 0, stime = 0;
+  for (int i = 3; fields >> f; ++i) {
+    if (i == 14) utime = std::stod(f);
+    if (i == 15) {
+      stime = std::stod(f);
+      break;
+    }
+  }
+  return (utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+double RssMiB(int pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;
+  }
+  return 0;
+}
+
+// Helper processes: one per uid, each connected to the agent, parked until killed.
+std::vector<int> ForkConnectedHelpers(const Options& o, std::vector<pid_t>* pids) {
+  std::vector<int> fds;
+  for (int i = 0; i < o.streams; ++i) {
+    int pair[2];
+    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair);
+    pid_t pid = fork();
+    if (pid == 0) {
+      const uid_t uid = static_cast<uid_t>(o.first_uid + i);
+      if (setresgid(uid, uid, uid) != 0 || setresuid(uid, uid, uid) != 0) _exit(1);
+      int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+      sockaddr_un addr{};
+      addr.sun_family = AF_UNIX;
+      std::strncpy(addr.sun_path, o.socket.c_str(), sizeof(addr.sun_path) - 1);
+      if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) _exit(2);
+      char byte = 0;
+      iovec iov{&byte, 1};
+      alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+      msghdr msg{};
+      msg.msg_iov = &iov;
+      msg.msg_iovlen = 1;
+      msg.msg_control = control;
+      msg.msg_controllen = sizeof(control);
+      cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
+      cmsg->cmsg_level = SOL_SOCKET;
+      cmsg->cmsg_type = SCM_RIGHTS;
+      cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+      std::memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
+      if (sendmsg(pair[1], &msg, 0) != 1) _exit(3);
+      pause();
+      _exit(0);
+    }
+    close(pair[1]);
+    char byte;
+    iovec iov{&byte, 1};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof(control);
+    if (recvmsg(pair[0], &msg, 0) != 1) {
+      std::cerr << "helper " << i << " could not connect\n";
+      exit(2);
+    }
+    int fd;
+    std::memcpy(&fd, CMSG_DATA(CMSG_FIRSTHDR(&msg)), sizeof(int));
+    close(pair[0]);
+    fds.push_back(fd);
+    pids->push_back(pid);
+  }
+  return fds;
+}
+
+void CreateEntries(const Options& o) {
+  auto admin = meshid::ca::v1::Admin::NewStub(
+      grpc::CreateChannel("unix:" + o.admin_socket, grpc::InsecureChannelCredentials()));
+  std::atomic<int> next{0};
+  std::vector<std::thread> workers;
+  for (int w = 0; w < 8; ++w) {
+    workers.emplace_back([&] {
+      for (int i = next++; i < o.entries; i = next++) {
+        meshid::ca::v1::CreateEntryRequest request;
+        request.set_spiffe_id(absl::StrCat("spiffe://example.org/ns/bench/sa/w", i));
+        request.set_parent_id("spiffe://example.org/meshid/node/node1");
+        request.add_selectors(absl::StrCat("unix:uid:", o.first_uid + i % o.streams));
+        request.set_ttl_seconds(o.ttl_seconds);
+        meshid::ca::v1::Entry entry;
+        grpc::ClientContext context;
+        grpc::Status s = admin->CreateEntry(&context, request, &entry);
+        if (!s.ok()) {
+          std::cerr << "CreateEntry: " << s.error_message() << "\n";
+          exit(2);
+        }
+      }
+    });
+  }
+  for (std::thread& t : workers) t.join();
+}
+
+// MetricValue reads one sample of the agent's /metrics through curl.
+double MetricValue(const std::string& url, const std::string& name) {
+  FILE* p = popen(("curl -sf " + url).c_str(), "r");
+  char line[4096];
+  double value = -1;
+  while (p != nullptr && fgets(line, sizeof(line), p) != nullptr) {
+    std::string l(line);
+    if (l.rfind(name + " ", 0) == 0) value = std::stod(l.substr(name.size() + 1));
+  }
+  if (p != nullptr) pclose(p);
+  return value;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o;
+  CLI::App app("agent_scale_client: see bench/agent_scale/run.sh");
+  app.add_option("--socket", o.socket)->required();
+  app.add_option("--admin-socket", o.admin_socket)->required();
+  app.add_option("--new-root", o.new_root)->required();
+  app.add_option("--metrics-url", o.metrics_url_file)->required();
+  app.add_option("--agent-pid", o.agent_pid)->required();
+  app.add_option("--entries", o.entries);
+  app.add_option("--streams", o.streams);
+  app.add_option("--ttl-seconds", o.ttl_seconds);
+  app.add_option("--idle-seconds", o.idle_seconds);
+  CLI11_PARSE(app, argc, argv);
+  signal(SIGPIPE, SIG_IGN);
+
+  // Helpers first, before gRPC starts threads in this process.
+  std::vector<pid_t> helpers;
+  std::vector<int> fds = ForkConnectedHelpers(o, &helpers);
+  const std::string& url = o.metrics_url_file;
+
+  const double cpu0 = CpuSeconds(o.agent_pid);
+  const absl::Time t0 = absl::Now();
+  CreateEntries(o);
+  const absl::Time created = absl::Now();
+  while (MetricValue(url, "meshid_agent_svid_renewals_total{result=\"ok\"}") < o.entries) {
+    absl::SleepFor(absl::Milliseconds(200));
+  }
+  const absl::Time issued = absl::Now();
+  const double issue_cpu = CpuSeconds(o.agent_pid) - cpu0;
+
+  // One stream per helper; each records when it sees a bundle with one more root.
+  std::atomic<int> first_seen{0};
+  std::atomic<int> pushed_seen{0};
+  std::atomic<int64_t> added_at_ns{0};
+  std::mutex mu;
+  std::vector<double> push_ms;
+  std::vector<std::thread> readers;
+  std::vector<std::unique_ptr<grpc::ClientContext>> contexts;
+  while (contexts.size() < fds.size()) contexts.push_back(std::make_unique<grpc::ClientContext>());
+  for (size_t i = 0; i < fds.size(); ++i) {
+    readers.emplace_back([&, i] {
+      auto stub = SpiffeWorkloadAPI::NewStub(grpc::CreateInsecureChannelFromFd("agent", fds[i]));
+      grpc::ClientContext& context = *contexts[i];
+      context.AddMetadata("workload.spiffe.io", "true");
+      auto reader = stub->FetchX509SVID(&context, X509SVIDRequest());
+      X509SVIDResponse response;
+      size_t roots = 0;
+      while (reader->Read(&response)) {
+        size_t now_roots = response.svids_size() > 0 ? response.svids(0).bundle().size() : 0;
+        if (roots == 0) {
+          roots = now_roots;
+          ++first_seen;
+          continue;
+        }
+        if (now_roots > roots && added_at_ns.load() != 0) {
+          double ms =
+              static_cast<double>(absl::ToUnixNanos(absl::Now()) - added_at_ns.load()) / 1e6;
+          std::lock_guard<std::mutex> lock(mu);
+          push_ms.push_back(ms);
+          ++pushed_seen;
+          roots = now_roots;
+        }
+      }
+      reader->Finish();
+    });
+  }
+  while (first_seen < static_cast<int>(fds.size())) absl::SleepFor(absl::Milliseconds(50));
+  const absl::Time streams_open = absl::Now();
+  const double rss = RssMiB(o.agent_pid);
+
+  const double idle0 = CpuSeconds(o.agent_pid);
+  absl::SleepFor(absl::Seconds(o.idle_seconds));
+  const double idle_cpu = CpuSeconds(o.agent_pid) - idle0;
+
+  auto admin = meshid::ca::v1::Admin::NewStub(
+      grpc::CreateChannel("unix:" + o.admin_socket, grpc::InsecureChannelCredentials()));
+  meshid::ca::v1::AddRootRequest add;
+  add.set_certificate(*meshid::base::ReadFile(o.new_root));
+  meshid::ca::v1::Bundle bundle;
+  grpc::ClientContext add_context;
+  added_at_ns = absl::ToUnixNanos(absl::Now());
+  grpc::Status added = admin->AddRoot(&add_context, add, &bundle);
+  if (!added.ok()) {
+    std::cerr << "AddRoot: " << added.error_message() << "\n";
+    return 2;
+  }
+  absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (pushed_seen < static_cast<int>(fds.size()) && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  for (auto& c : contexts) c->TryCancel();
+  for (std::thread& t : readers) t.join();
+  for (pid_t pid : helpers) kill(pid, SIGKILL);
+  for (pid_t pid : helpers) waitpid(pid, nullptr, 0);
+
+  std::sort(push_ms.begin(), push_ms.end());
+  auto pct = [&](double q) {
+    return push_ms.empty() ? -1.0 : push_ms[static_cast<size_t>(q * (push_ms.size() - 1))];
+  };
+  // A renewal cycle: every SVID renewed once, at half its TTL; idle cost in between.
+  const double cycle = o.ttl_seconds * 0.5;
+  const double idle_rate = idle_cpu / o.idle_seconds;
+  const double cycle_pct = 100.0 * (issue_cpu + idle_rate * cycle) / cycle;
+  std::cout << "{\"entries\": " << o.entries << ", \"streams\": " << fds.size()
+            << ", \"create_entries_s\": " << absl::ToDoubleSeconds(created - t0)
+            << ", \"issue_all_s\": " << absl::ToDoubleSeconds(issued - created)
+            << ", \"issue_all_agent_cpu_s\": " << issue_cpu
+            << ", \"open_streams_s\": " << absl::ToDoubleSeconds(streams_open - issued)
+            << ", \"agent_rss_mib\": " << rss << ", \"idle_seconds\": " << o.idle_seconds
+            << ", \"idle_cpu_percent\": " << 100.0 * idle_rate
+            << ", \"renewal_cycle_cpu_percent\": " << cycle_pct
+            << ", \"push_streams_reached\": " << push_ms.size() << ", \"push_p50_ms\": " << pct(0.5)
+            << ", \"push_max_ms\": " << pct(1.0) << "}\n";
+  return push_ms.size() == fds.size() ? 0 : 1;
+}
