@@ -32,6 +32,18 @@ run_check() {
   [ "$rc" -eq "$expected" ] || { echo "tour: expected exit $expected, got $rc" >&2; exit 1; }
 }
 
+# wait_for_log LOG TEXT PID waits up to 10 s for TEXT in LOG, while PID lives.
+wait_for_log() {
+  for _ in $(seq 1 200); do
+    grep -q "$2" "$1" && return 0
+    kill -0 "$3" 2>/dev/null || break
+    sleep 0.05
+  done
+  echo "tour: no \"$2\" in $1" >&2
+  cat "$1" >&2
+  exit 1
+}
+
 echo "== 1. Offline, on the operator's workstation: a root, an environment CA, an intermediate"
 run pki init --trust-domain example.org --out pki --tiers 3
 
@@ -72,12 +84,7 @@ echo "\$ meshid ca serve --config ca.yaml &"
 "$meshid" ca serve --config ca.yaml 2>ca.log &
 ca_pid=$!
 trap 'kill $ca_pid 2>/dev/null || true' EXIT
-for _ in $(seq 1 200); do
-  grep -q "CA serving" ca.log && break
-  kill -0 "$ca_pid" 2>/dev/null || { cat ca.log >&2; exit 1; }
-  sleep 0.05
-done
-grep -q "CA serving" ca.log || { echo "tour: the CA did not start" >&2; cat ca.log >&2; exit 1; }
+wait_for_log ca.log "CA serving" "$ca_pid"
 cat ca.log
 http=$(sed -n 's/.*http=[^ ]* (port \([0-9]*\)).*/\1/p' ca.log)
 echo "\$ meshid token create --node node1 --ttl 10m --admin-socket run/ca-admin.sock"
@@ -103,11 +110,7 @@ echo "\$ meshid agent run --config agent.yaml &"
 "$meshid" agent run --config agent.yaml 2>agent.log &
 agent_pid=$!
 trap 'kill $ca_pid $agent_pid 2>/dev/null || true' EXIT
-for _ in $(seq 1 200); do
-  grep -q "agent running" agent.log && break
-  kill -0 "$agent_pid" 2>/dev/null || { cat agent.log >&2; exit 1; }
-  sleep 0.05
-done
+wait_for_log agent.log "agent running" "$agent_pid"
 cat agent.log
 run node list --admin-socket run/ca-admin.sock
 # An identity for every process of this user, on node1.

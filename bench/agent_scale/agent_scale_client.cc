@@ -75,6 +75,20 @@ double RssMiB(int pid) {
   return 0;
 }
 
+// FdMessage is a one-byte message with room for one fd (SCM_RIGHTS).
+struct FdMessage {
+  FdMessage() {
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof(control);
+  }
+  char byte = 0;
+  iovec iov{&byte, 1};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  msghdr msg{};
+};
+
 // Helper processes: one per uid, each connected to the agent, parked until killed.
 std::vector<int> ForkConnectedHelpers(const Options& o, std::vector<pid_t>* pids) {
   std::vector<int> fds;
@@ -90,38 +104,24 @@ std::vector<int> ForkConnectedHelpers(const Options& o, std::vector<pid_t>* pids
       addr.sun_family = AF_UNIX;
       std::strncpy(addr.sun_path, o.socket.c_str(), sizeof(addr.sun_path) - 1);
       if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) _exit(2);
-      char byte = 0;
-      iovec iov{&byte, 1};
-      alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-      msghdr msg{};
-      msg.msg_iov = &iov;
-      msg.msg_iovlen = 1;
-      msg.msg_control = control;
-      msg.msg_controllen = sizeof(control);
-      cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
+      FdMessage out;
+      cmsghdr* cmsg = CMSG_FIRSTHDR(&out.msg);
       cmsg->cmsg_level = SOL_SOCKET;
       cmsg->cmsg_type = SCM_RIGHTS;
       cmsg->cmsg_len = CMSG_LEN(sizeof(int));
       std::memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
-      if (sendmsg(pair[1], &msg, 0) != 1) _exit(3);
+      if (sendmsg(pair[1], &out.msg, 0) != 1) _exit(3);
       pause();
       _exit(0);
     }
     close(pair[1]);
-    char byte;
-    iovec iov{&byte, 1};
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof(control);
-    if (recvmsg(pair[0], &msg, 0) != 1) {
+    FdMessage in;
+    if (recvmsg(pair[0], &in.msg, 0) != 1) {
       std::cerr << "helper " << i << " could not connect\n";
       exit(2);
     }
     int fd;
-    std::memcpy(&fd, CMSG_DATA(CMSG_FIRSTHDR(&msg)), sizeof(int));
+    std::memcpy(&fd, CMSG_DATA(CMSG_FIRSTHDR(&in.msg)), sizeof(int));
     close(pair[0]);
     fds.push_back(fd);
     pids->push_back(pid);

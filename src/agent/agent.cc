@@ -1,12 +1,8 @@
 #include "meshid/agent/agent.h"
 
-#include <filesystem>
-
-#include <sys/stat.h>
-
-#include "absl/strings/str_cat.h"
 #include "agent_metrics.h"
 #include "manager.h"
+#include "meshid/base/files.h"
 #include "meshid/base/log.h"
 #include "meshid/base/status.h"
 #include "meshid/telemetry/http_server.h"
@@ -16,16 +12,6 @@
 
 namespace meshid::agent {
 namespace {
-
-absl::Status MakePrivateDir(const std::string& path) {
-  std::error_code ec;
-  std::filesystem::create_directories(path, ec);
-  if (ec) return absl::UnavailableError(absl::StrCat(path, ": cannot create: ", ec.message()));
-  if (chmod(path.c_str(), 0700) != 0) {
-    return absl::UnavailableError(absl::StrCat(path, ": cannot set mode 0700"));
-  }
-  return absl::OkStatus();
-}
 
 class AgentImpl final : public Agent {
  public:
@@ -39,7 +25,7 @@ class AgentImpl final : public Agent {
           "use trust_bundle outside a lab",
           config_.ca_address);
     }
-    MESHID_RETURN_IF_ERROR(MakePrivateDir(config_.data_dir));
+    MESHID_RETURN_IF_ERROR(base::MakePrivateDir(config_.data_dir));
     MESHID_ASSIGN_OR_RETURN(manager_, Manager::Start(config_, options.insecure_bootstrap, clock,
                                                      cache_, agent_metrics_));
     MESHID_ASSIGN_OR_RETURN(workload_api_,

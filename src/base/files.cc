@@ -292,4 +292,14 @@ absl::Status StagedFiles::Commit(bool overwrite) {
   return absl::OkStatus();
 }
 
+absl::Status MakePrivateDir(const std::string& path) {
+  std::error_code ec;
+  std::filesystem::create_directories(path, ec);
+  if (ec) return absl::UnavailableError(absl::StrCat(path, ": cannot create: ", ec.message()));
+  if (chmod(path.c_str(), 0700) != 0) {
+    return absl::UnavailableError(absl::StrCat(path, ": cannot set mode 0700"));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace meshid::base

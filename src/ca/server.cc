@@ -37,16 +37,6 @@ constexpr absl::Duration kMinTlsRenewInterval = absl::Seconds(2);
 
 std::shared_ptr<spdlog::logger> Log() { return base::Logger("ca"); }
 
-absl::Status MakePrivateDir(const std::string& path) {
-  std::error_code ec;
-  std::filesystem::create_directories(path, ec);
-  if (ec) return absl::UnavailableError(absl::StrCat(path, ": cannot create: ", ec.message()));
-  if (chmod(path.c_str(), 0700) != 0) {
-    return absl::UnavailableError(absl::StrCat(path, ": cannot set mode 0700"));
-  }
-  return absl::OkStatus();
-}
-
 class CaServerImpl final : public CaServer {
  public:
   CaServerImpl(const CaConfig& config, const base::Clock& clock) : config_(config), clock_(clock) {}
@@ -97,7 +87,7 @@ absl::Status CaServerImpl::Init(const ServeOptions& options) {
       UpstreamCheck upstream,
       LoadUpstream(config_.upstream_dir, config_.trust_domain, now, options.allow_root_key_online));
   for (const std::string& warning : upstream.warnings) Log()->warn("{}", warning);
-  MESHID_RETURN_IF_ERROR(MakePrivateDir(config_.data_dir));
+  MESHID_RETURN_IF_ERROR(base::MakePrivateDir(config_.data_dir));
   // One server per data_dir: a second would share the issuing CA and take the admin socket.
   std::string lock_path = config_.data_dir + "/lock";
   lock_fd_ = open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
@@ -106,8 +96,8 @@ absl::Status CaServerImpl::Init(const ServeOptions& options) {
         absl::StrCat("another meshid ca serve is running with data_dir ", config_.data_dir, " (",
                      lock_path, " is locked)"));
   }
-  MESHID_RETURN_IF_ERROR(MakePrivateDir(config_.data_dir + "/keys"));
-  MESHID_RETURN_IF_ERROR(MakePrivateDir(config_.data_dir + "/tls"));
+  MESHID_RETURN_IF_ERROR(base::MakePrivateDir(config_.data_dir + "/keys"));
+  MESHID_RETURN_IF_ERROR(base::MakePrivateDir(config_.data_dir + "/tls"));
   MESHID_ASSIGN_OR_RETURN(
       store_, store::OpenSqlite(config_.sqlite_path, {.full_sync = config_.sqlite_full_sync}));
 
@@ -152,7 +142,7 @@ absl::Status CaServerImpl::Init(const ServeOptions& options) {
 
   // Admin: a unix socket only its owner can open.
   std::string socket_dir = std::filesystem::path(config_.admin_socket).parent_path().string();
-  if (!socket_dir.empty()) MESHID_RETURN_IF_ERROR(MakePrivateDir(socket_dir));
+  if (!socket_dir.empty()) MESHID_RETURN_IF_ERROR(base::MakePrivateDir(socket_dir));
   unlink(config_.admin_socket.c_str());  // a socket left by a previous run
   admin_service_ = std::make_unique<AdminService>(*authority_);
   grpc::ServerBuilder admin_builder;

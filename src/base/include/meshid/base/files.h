@@ -32,6 +32,10 @@ bool PathExists(const std::string& path);
 bool IsDirectory(const std::string& path);
 bool IsRegularFile(const std::string& path);
 
+// MakePrivateDir creates `path` and its missing parents and sets it to mode 0700; errors
+// (Unavailable) name the path.
+absl::Status MakePrivateDir(const std::string& path);
+
 // StagedFiles writes a set of files all-or-nothing. Add() only records what to write;
 // Commit() creates missing parent directories (0700 when they will hold a file of mode 0600,
 // else 0755), writes every file to a temporary name beside its target and flushes it, then
