@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include <fcntl.h>
+#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -256,6 +257,44 @@ TEST_F(AgentTest, JwtSvidsAreIssuedValidatedAndVerifiableByPyJwt) {
                   dir_ + "/jwks.json", dir_ + "/token"});
   EXPECT_EQ(pyjwt.exit_code, 0) << pyjwt.err;
   EXPECT_EQ(pyjwt.out, "spiffe://example.org/ns/a/sa/root\n");
+}
+
+TEST_F(AgentTest, ServerReflectionListsTheWorkloadApi) {
+  StartCa();
+  StartAgent();
+  // A raw reflection call (the reflection protos are not installed): the request is
+  // ServerReflectionRequest{list_services: ""}, field 7, length-delimited, empty.
+  grpc::GenericStub stub(
+      grpc::CreateChannel("unix:" + agent_->socket_path(), grpc::InsecureChannelCredentials()));
+  grpc::CompletionQueue cq;
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  auto call = stub.PrepareCall(
+      &context, "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", &cq);
+  void* tag = nullptr;
+  bool ok = false;
+  auto step = [&](auto&& start) {
+    start(reinterpret_cast<void*>(1));
+    return cq.Next(&tag, &ok) && ok;
+  };
+  ASSERT_TRUE(step([&](void* t) { call->StartCall(t); }));
+  grpc::Slice slice(std::string("\x3a\x00", 2));
+  grpc::ByteBuffer request(&slice, 1);
+  ASSERT_TRUE(step([&](void* t) { call->Write(request, t); }));
+  grpc::ByteBuffer response;
+  ASSERT_TRUE(step([&](void* t) { call->Read(&response, t); }));
+  std::vector<grpc::Slice> slices;
+  ASSERT_TRUE(response.Dump(&slices).ok());
+  std::string bytes;
+  for (const grpc::Slice& s : slices)
+    bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
+  EXPECT_THAT(bytes, HasSubstr("SpiffeWorkloadAPI"));
+  step([&](void* t) { call->WritesDone(t); });
+  grpc::Status status;
+  step([&](void* t) { call->Finish(&status, t); });
+  cq.Shutdown();
+  while (cq.Next(&tag, &ok)) {
+  }
 }
 
 // Serials returns the serial of each update's first SVID, as they arrive, until `enough`.
