@@ -138,13 +138,13 @@ absl::Status ValidateSelector(const std::string& selector) {
   if (!absl::ConsumePrefix(&rest, "unix:")) {
     return bad(
         "only unix selectors are known (unix:uid:, unix:gid:, unix:user:, unix:group:, "
-        "unix:path:, unix:sha256:)");
+        "unix:supplementary_gid:, unix:supplementary_group:, unix:path:, unix:sha256:)");
   }
   size_t colon = rest.find(':');
   if (colon == absl::string_view::npos) return bad("expected unix:<kind>:<value>");
   absl::string_view kind = rest.substr(0, colon);
   absl::string_view value = rest.substr(colon + 1);
-  if (kind == "uid" || kind == "gid") {
+  if (kind == "uid" || kind == "gid" || kind == "supplementary_gid") {
     uint32_t id = 0;
     if (value.empty() || !absl::ascii_isdigit(static_cast<unsigned char>(value[0])) ||
         !absl::SimpleAtoi(value, &id)) {
@@ -152,7 +152,7 @@ absl::Status ValidateSelector(const std::string& selector) {
     }
     return absl::OkStatus();
   }
-  if (kind == "user" || kind == "group") {
+  if (kind == "user" || kind == "group" || kind == "supplementary_group") {
     absl::Status s = ValidateUnixName(value, kind);
     return s.ok() ? s : bad(s.message());
   }
@@ -172,7 +172,9 @@ absl::Status ValidateSelector(const std::string& selector) {
     return absl::OkStatus();
   }
   return bad(
-      absl::StrCat("unknown kind \"", kind, "\" (known: uid, gid, user, group, path, sha256)"));
+      absl::StrCat("unknown kind \"", kind,
+                   "\" (known: uid, gid, user, group, supplementary_gid, supplementary_group, "
+                   "path, sha256)"));
 }
 
 absl::StatusOr<pki::PublicKey> ParseWorkloadCsr(absl::string_view data) {

@@ -122,7 +122,8 @@ TEST_F(AuthorityTest, EntryValidation) {
 
 TEST_F(AuthorityTest, SelectorRules) {
   for (const char* good : {"unix:uid:0", "unix:uid:4294967295", "unix:gid:10", "unix:user:www-data",
-                           "unix:group:wheel", "unix:path:/usr/bin/app",
+                           "unix:group:wheel", "unix:supplementary_gid:27",
+                           "unix:supplementary_group:docker", "unix:path:/usr/bin/app",
                            "unix:sha256:"
                            "0123456789abcdef0123456789abcdef"
                            "0123456789abcdef0123456789abcdef"}) {
@@ -130,7 +131,7 @@ TEST_F(AuthorityTest, SelectorRules) {
   }
   for (const char* bad : {"k8s:ns:default", "unix:uid:abc", "unix:uid:-1", "unix:uid:4294967296",
                           "unix:uid:", "unix:path:relative", "unix:sha256:ABC", "unix:bogus:1",
-                          "unix:user:", "unix:user:a b", "unix"}) {
+                          "unix:user:", "unix:user:a b", "unix", "unix:supplementary_gid:x"}) {
     absl::Status s = ValidateSelector(bad);
     EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << bad;
     EXPECT_THAT(MessageOf(s), HasSubstr(bad));

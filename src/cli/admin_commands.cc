@@ -239,7 +239,8 @@ void AddAdminCommands(CLI::App& app, Io& io) {
       ->required();
   ecreate
       ->add_option("--selector", copts->selectors,
-                   "unix:uid:N, unix:gid:N, unix:user:NAME, unix:group:NAME, unix:path:/BIN, "
+                   "unix:uid:N, unix:gid:N, unix:user:NAME, unix:group:NAME, "
+                   "unix:supplementary_gid:N, unix:supplementary_group:NAME, unix:path:/BIN, "
                    "unix:sha256:HEX (repeatable; all must match)")
       ->required();
   ecreate->add_option("--ttl", copts->ttl,
