@@ -79,10 +79,6 @@ absl::Status ClaimsToStruct(const std::string& json, google::protobuf::Struct* o
 
 }  // namespace
 
-std::string Caller::Describe() const {
-  return absl::StrCat("pid ", peer.pid, " uid ", peer.uid, " gid ", peer.gid);
-}
-
 void PeerRegistry::Add(int fd, const Peer& peer) {
   std::lock_guard<std::mutex> lock(mu_);
   peers_[fd] = peer;
@@ -102,7 +98,7 @@ std::optional<PeerRegistry::Peer> PeerRegistry::Find(int fd) const {
   return peer;
 }
 
-absl::StatusOr<Caller> WorkloadApiService::Identify(grpc::ServerContext* context) {
+absl::StatusOr<Caller> WorkloadApiService::Identify(grpc::ServerContextBase* context) {
   auto header = context->client_metadata().equal_range("workload.spiffe.io");
   bool present = false;
   for (auto it = header.first; it != header.second; ++it) {
@@ -134,22 +130,6 @@ absl::StatusOr<Caller> WorkloadApiService::Identify(grpc::ServerContext* context
   return caller;
 }
 
-std::vector<std::shared_ptr<const ca::v1::Entry>> WorkloadApiService::Matching(
-    const Snapshot& snapshot, const Caller& caller) const {
-  std::vector<std::shared_ptr<const ca::v1::Entry>> matched;
-  for (const auto& [id, entry] : snapshot.entries) {
-    const std::vector<std::string> selectors(entry->selectors().begin(), entry->selectors().end());
-    if (SelectorsMatch(selectors, caller.selectors)) {
-      matched.push_back(entry);
-    }
-  }
-  std::sort(matched.begin(), matched.end(), [](const auto& a, const auto& b) {
-    if (a->created_at() != b->created_at()) return a->created_at() < b->created_at();
-    return a->id() < b->id();
-  });
-  return matched;
-}
-
 template <typename Response, typename Build>
 grpc::Status WorkloadApiService::Streaming(grpc::ServerContext* context,
                                            grpc::ServerWriter<Response>* writer,
@@ -161,14 +141,11 @@ grpc::Status WorkloadApiService::Streaming(grpc::ServerContext* context,
   std::string last_sent;
   while (true) {
     if (snapshot->entries_version != matched_version) {
-      matched = Matching(*snapshot, caller);
+      matched = MatchingEntries(*snapshot, caller);
       matched_version = snapshot->entries_version;
     }
     if (matched.empty()) {
-      return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
-                          absl::StrCat("no identity issued: no registration entry matches this "
-                                       "process (",
-                                       caller.Describe(), ")"));
+      return NoIdentity(caller);
     }
     // The key first, cheaply: most changes (another workload's renewal) are not this stream's.
     std::string key;
@@ -190,32 +167,11 @@ grpc::Status WorkloadApiService::Streaming(grpc::ServerContext* context,
   }
 }
 
-grpc::Status WorkloadApiService::FetchX509SVID(grpc::ServerContext* context, const X509SVIDRequest*,
-                                               grpc::ServerWriter<X509SVIDResponse>* writer) {
+grpc::ServerWriteReactor<X509SVIDResponse>* WorkloadApiService::FetchX509SVID(
+    grpc::CallbackServerContext* context, const X509SVIDRequest*) {
   absl::StatusOr<Caller> caller = Identify(context);
-  if (!caller.ok()) return api::ToGrpcStatus(caller.status());
-  return Streaming(
-      context, writer, *caller,
-      [](const Snapshot& s, const auto& matched, X509SVIDResponse* out, std::string* key) {
-        if (s.bundle == nullptr) return false;
-        bool any = false;
-        for (const auto& entry : matched) {
-          auto svid = s.svids.find(entry->id());
-          if (svid == s.svids.end()) continue;
-          any = true;
-          absl::StrAppend(key, svid->second->serial, ",");
-          if (out == nullptr) continue;
-          X509SVID* item = out->add_svids();
-          item->set_spiffe_id(svid->second->spiffe_id);
-          item->set_x509_svid(svid->second->chain_der);
-          item->set_x509_svid_key(std::string(svid->second->key_der->view()));
-          item->set_bundle(s.bundle_der);
-          item->set_hint(entry->hint());
-        }
-        absl::StrAppend(key, "|", s.bundle->sequence());
-        // Until the first SVID is issued there is nothing worth sending.
-        return any;
-      });
+  if (!caller.ok()) return RejectedX509(api::ToGrpcStatus(caller.status()));
+  return x509_streams_.Open(*std::move(caller));
 }
 
 grpc::Status WorkloadApiService::FetchX509Bundles(grpc::ServerContext* context,
@@ -244,12 +200,9 @@ grpc::Status WorkloadApiService::FetchJWTSVID(grpc::ServerContext* context,
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "audience must be specified");
   }
   std::shared_ptr<const Snapshot> snapshot = cache_.Get();
-  std::vector<std::shared_ptr<const ca::v1::Entry>> matched = Matching(*snapshot, *caller);
+  std::vector<std::shared_ptr<const ca::v1::Entry>> matched = MatchingEntries(*snapshot, *caller);
   if (matched.empty()) {
-    return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
-                        absl::StrCat("no identity issued: no registration entry matches this "
-                                     "process (",
-                                     caller->Describe(), ")"));
+    return NoIdentity(*caller);
   }
   if (jwt_ == nullptr) {
     return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "JWT-SVIDs are not enabled");
@@ -294,11 +247,8 @@ grpc::Status WorkloadApiService::ValidateJWTSVID(grpc::ServerContext* context,
   if (!caller.ok()) return api::ToGrpcStatus(caller.status());
   ActiveCall active(metrics_);
   std::shared_ptr<const Snapshot> snapshot = cache_.Get();
-  if (Matching(*snapshot, *caller).empty()) {
-    return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
-                        absl::StrCat("no identity issued: no registration entry matches this "
-                                     "process (",
-                                     caller->Describe(), ")"));
+  if (MatchingEntries(*snapshot, *caller).empty()) {
+    return NoIdentity(*caller);
   }
   if (request->audience().empty()) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "audience must be specified");

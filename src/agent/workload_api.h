@@ -20,15 +20,9 @@
 #include "spiffe/workload/workload.grpc.pb.h"
 #include "svid_cache.h"
 #include "workload_attestor.h"
+#include "x509_streams.h"
 
 namespace meshid::agent {
-
-// Caller is a Workload API client as attested at the start of a call.
-struct Caller {
-  PeerCredentials peer;
-  std::vector<std::string> selectors;  // sorted
-  std::string Describe() const;        // "pid 12 uid 1000 gid 1000"
-};
 
 // PeerRegistry remembers, per accepted fd, who connected.
 class PeerRegistry {
@@ -47,14 +41,22 @@ class PeerRegistry {
   std::map<int, Peer> peers_;
 };
 
-class WorkloadApiService final : public SpiffeWorkloadAPI::Service {
+// FetchX509SVID, the stream every workload holds, is served with the callback API (see
+// x509_streams.h); the other methods are synchronous.
+class WorkloadApiService final
+    : public SpiffeWorkloadAPI::WithCallbackMethod_FetchX509SVID<SpiffeWorkloadAPI::Service> {
  public:
   WorkloadApiService(SvidCache& cache, AgentMetrics& metrics, WorkloadAttestor& attestor,
                      const PeerRegistry& peers, JwtSigner* jwt)
-      : cache_(cache), metrics_(metrics), attestor_(attestor), peers_(peers), jwt_(jwt) {}
+      : cache_(cache),
+        metrics_(metrics),
+        attestor_(attestor),
+        peers_(peers),
+        jwt_(jwt),
+        x509_streams_(cache, metrics) {}
 
-  grpc::Status FetchX509SVID(grpc::ServerContext* context, const X509SVIDRequest* request,
-                             grpc::ServerWriter<X509SVIDResponse>* writer) override;
+  grpc::ServerWriteReactor<X509SVIDResponse>* FetchX509SVID(
+      grpc::CallbackServerContext* context, const X509SVIDRequest* request) override;
   grpc::Status FetchX509Bundles(grpc::ServerContext* context, const X509BundlesRequest* request,
                                 grpc::ServerWriter<X509BundlesResponse>* writer) override;
   grpc::Status FetchJWTSVID(grpc::ServerContext* context, const JWTSVIDRequest* request,
@@ -64,14 +66,14 @@ class WorkloadApiService final : public SpiffeWorkloadAPI::Service {
   grpc::Status ValidateJWTSVID(grpc::ServerContext* context, const ValidateJWTSVIDRequest* request,
                                ValidateJWTSVIDResponse* response) override;
 
-  void Stop() { stopping_ = true; }
+  void Stop() {
+    stopping_ = true;
+    x509_streams_.Stop();
+  }
 
  private:
   // Identify checks the security header and attests the caller.
-  absl::StatusOr<Caller> Identify(grpc::ServerContext* context);
-  // Matching returns the entries of `snapshot` the caller's selectors satisfy, oldest first.
-  std::vector<std::shared_ptr<const ca::v1::Entry>> Matching(const Snapshot& snapshot,
-                                                             const Caller& caller) const;
+  absl::StatusOr<Caller> Identify(grpc::ServerContextBase* context);
   // Streaming sends `build(snapshot)` now and whenever it changes, until the client leaves.
   template <typename Response, typename Build>
   grpc::Status Streaming(grpc::ServerContext* context, grpc::ServerWriter<Response>* writer,
@@ -83,6 +85,7 @@ class WorkloadApiService final : public SpiffeWorkloadAPI::Service {
   const PeerRegistry& peers_;
   JwtSigner* jwt_;
   std::atomic<bool> stopping_{false};
+  X509Streams x509_streams_;
 };
 
 // WorkloadApiServer listens on the socket and serves WorkloadApiService.

@@ -1,0 +1,80 @@
+#pragma once
+
+// Private to the agent module: the open FetchX509SVID streams, served with gRPC's callback
+// API. A stream holds no thread; one pusher thread offers every new snapshot to every
+// stream, and each stream writes when its SVIDs or the bundle changed. (With the
+// synchronous API each stream held a thread, and a bundle change woke all of them at once.)
+
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <grpcpp/grpcpp.h>
+
+#include "agent_metrics.h"
+#include "spiffe/workload/workload.grpc.pb.h"
+#include "svid_cache.h"
+#include "workload_attestor.h"
+
+namespace meshid::agent {
+
+// Caller is a Workload API client as attested at the start of a call.
+struct Caller {
+  PeerCredentials peer;
+  std::vector<std::string> selectors;  // sorted
+  std::string Describe() const;        // "pid 12 uid 1000 gid 1000"
+};
+
+// MatchingEntries returns the entries of `snapshot` the caller's selectors satisfy, oldest
+// first (clients take the first SVID as the default one).
+std::vector<std::shared_ptr<const ca::v1::Entry>> MatchingEntries(const Snapshot& snapshot,
+                                                                  const Caller& caller);
+
+// NoIdentity is the PermissionDenied a caller without a matching entry gets.
+grpc::Status NoIdentity(const Caller& caller);
+
+// BuildX509Response fills `out` (when not null) with the SVIDs of `matched` and sets `key` to
+// what identifies that content (serials and bundle sequence). It returns false while none
+// of them has an SVID yet.
+bool BuildX509Response(const Snapshot& snapshot,
+                       const std::vector<std::shared_ptr<const ca::v1::Entry>>& matched,
+                       X509SVIDResponse* out, std::string* key);
+
+// RejectedX509 returns a reactor that ends the call at once with `status`.
+grpc::ServerWriteReactor<X509SVIDResponse>* RejectedX509(const grpc::Status& status);
+
+class X509Streams {
+ public:
+  X509Streams(SvidCache& cache, AgentMetrics& metrics);
+  ~X509Streams();
+
+  // Open returns the reactor of a new stream for an attested caller.
+  grpc::ServerWriteReactor<X509SVIDResponse>* Open(Caller caller);
+  // Stop ends every open stream with UNAVAILABLE and stops the pusher.
+  void Stop();
+
+ private:
+  class Stream;
+  void Push();
+  // Retire takes a finished stream out of the open ones; it is deleted later, at a point
+  // where no loop over the streams can hold it (OnDone may run inline within Finish).
+  void Retire(Stream* stream);
+  void DeleteRetired();  // mu_ is held
+
+  SvidCache& cache_;
+  AgentMetrics& metrics_;
+  // Guards the sets and stopped_. Recursive: a stream finished while Push offers it a
+  // snapshot may retire itself on the same thread. A Stream's own lock is taken inside it.
+  std::recursive_mutex mu_;
+  std::set<Stream*> streams_;
+  std::vector<Stream*> retired_;
+  bool stopped_ = false;
+  std::thread pusher_;
+};
+
+}  // namespace meshid::agent
