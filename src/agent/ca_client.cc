@@ -59,11 +59,12 @@ absl::StatusOr<std::unique_ptr<CaClient>> CaClient::Connect(const CaClientOption
                                                  pki::ToPem(options.chain)};
     provider = std::make_shared<grpc::experimental::StaticDataCertificateProvider>(
         roots, std::vector<grpc::experimental::IdentityKeyCertPair>{pair});
-  } else {
+  } else if (!roots.empty()) {
     provider = std::make_shared<grpc::experimental::StaticDataCertificateProvider>(roots);
   }
   grpc::experimental::TlsChannelCredentialsOptions tls;
-  tls.set_certificate_provider(provider);
+  // gRPC aborts on a provider with neither roots nor an identity (the insecure bootstrap).
+  if (provider != nullptr) tls.set_certificate_provider(provider);
   if (!options.insecure_skip_verify) tls.watch_root_certs();
   if (options.key.has_value()) tls.watch_identity_key_cert_pairs();
   // SVIDs carry no DNS name for the address: the SPIFFE ID is checked instead.

@@ -538,6 +538,59 @@ TEST_F(AgentTest, NodeSvidRenewsKeepsAcrossRestartsAndReattestsWhenExpired) {
   EXPECT_GT(chain.front().not_after(), absl::Now());
 }
 
+TEST_F(AgentTest, TheTrustBundleIsRequiredUnlessTheBootstrapIsInsecure) {
+  StartCa();
+  fs::create_directories(dir_ + "/agent");
+  // The generated configuration names the CA's bundle; drop it.
+  agent_ = std::make_unique<AgentProcess>(dir_ + "/agent", *ca_, "node1");
+  std::string config = *base::ReadFile(dir_ + "/agent/agent.yaml");
+  config.erase(config.find("trust_bundle:"),
+               config.find('\n', config.find("trust_bundle:")) - config.find("trust_bundle:") + 1);
+  std::ofstream(dir_ + "/agent/agent.yaml") << config;
+
+  absl::Status refused = agent_->Start();
+  ASSERT_FALSE(refused.ok());
+  EXPECT_THAT(refused.message(), HasSubstr("trust_bundle: required"));
+  EXPECT_THAT(refused.message(), HasSubstr("--insecure-bootstrap"));
+
+  absl::Status started = agent_->Start({"--insecure-bootstrap"});
+  ASSERT_TRUE(started.ok()) << started;
+  EXPECT_THAT(agent_->Log(), HasSubstr("--insecure-bootstrap: the first attestation trusts"));
+  // The bundle the CA returned is kept and trusted from now on.
+  EXPECT_TRUE(base::PathExists(agent_->data_dir() + "/bundle.json"));
+  Entry("/ns/a/sa/root", 0);
+  WaitForEntries(1);
+  EXPECT_TRUE(Client()->FetchX509(absl::Seconds(20)).ok());
+}
+
+TEST_F(AgentTest, SvidWatchPrintsUpdatesUntilStopped) {
+  StartCa();
+  StartAgent();
+  Entry("/ns/a/sa/root", 0);
+  WaitForEntries(1);
+  const std::string out = dir_ + "/watch.out";
+  pid_t watch = fork();
+  if (watch == 0) {
+    int fd = open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(fd, 1);
+    execl(MESHID_BINARY, MESHID_BINARY, "svid", "watch", "--json", "--socket",
+          agent_->socket_address().c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  absl::Time deadline = absl::Now() + absl::Seconds(20);
+  while (absl::Now() < deadline && base::ReadFile(out).value_or("").find(
+                                       "spiffe://example.org/ns/a/sa/root") == std::string::npos) {
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  kill(watch, SIGTERM);
+  int status = 0;
+  waitpid(watch, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "svid watch did not stop cleanly";
+  std::string printed = base::ReadFile(out).value_or("");
+  EXPECT_THAT(printed, HasSubstr("\"spiffe_id\":\"spiffe://example.org/ns/a/sa/root\""));
+  EXPECT_THAT(printed, HasSubstr("\"received_at\""));
+}
+
 // Contains reports whether any regular file under `root` holds `needle`.
 std::string FindIn(const std::string& root, const std::vector<std::string>& needles) {
   std::error_code ec;

@@ -185,10 +185,11 @@ void AgentProcess::NewJoinToken(const CaProcess& ca) {
       << std::regex_replace(text.str(), std::regex("join_token: .*\n"), "join_token: " + token.out);
 }
 
-absl::Status AgentProcess::Start() {
+absl::Status AgentProcess::Start(const std::vector<std::string>& flags) {
+  std::vector<std::string> args = {"agent", "run", "--config", dir_ + "/agent.yaml"};
+  args.insert(args.end(), flags.begin(), flags.end());
   absl::StatusOr<std::vector<std::string>> port =
-      Spawn({"agent", "run", "--config", dir_ + "/agent.yaml"},
-            R"(agent running: .* metrics on port (\d+))");
+      Spawn(args, R"(agent running: .* metrics on port (\d+))");
   if (!port.ok()) return port.status();
   http_port_ = std::stoi((*port)[0]);
   return absl::OkStatus();

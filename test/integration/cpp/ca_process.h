@@ -84,8 +84,9 @@ class AgentProcess : public ServerProcess {
   AgentProcess(std::string dir, const CaProcess& ca, std::string node,
                std::string extra_config = "");
 
-  // Start launches the agent and waits (up to 30 s) for its "agent running" log line.
-  absl::Status Start();
+  // Start launches the agent (with `flags` after its --config) and waits (up to 30 s) for its
+  // "agent running" log line.
+  absl::Status Start(const std::vector<std::string>& flags = {});
   // NewJoinToken puts a fresh token for this node from `ca` into the configuration.
   void NewJoinToken(const CaProcess& ca);
 
