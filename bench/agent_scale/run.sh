@@ -7,12 +7,17 @@
 # stream. Goals (issue 4): under 1 % of a core in steady state; push under 100 ms.
 #
 # Usage: sudo bench/agent_scale/run.sh     (ENTRIES=10000 STREAMS=1000 IDLE=30 by default)
+#        AGENT_CORES=0 CLIENT_CORES=1 ...    pins the agent and the client (taskset lists)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 ENTRIES=${ENTRIES:-10000}
 STREAMS=${STREAMS:-1000}
 IDLE=${IDLE:-30}
+pin_agent=()
+pin_client=()
+[ -n "${AGENT_CORES:-}" ] && pin_agent=(taskset -c "$AGENT_CORES")
+[ -n "${CLIENT_CORES:-}" ] && pin_client=(taskset -c "$CLIENT_CORES")
 [ "$(id -u)" -eq 0 ] || { echo "run as root: the workloads run under $STREAMS uids" >&2; exit 2; }
 
 echo "building the release preset..." >&2
@@ -72,14 +77,14 @@ log_level: warn
 YAML
 # warn-level logs hide the running line: ask for info just long enough to read the port.
 sed -i 's/^log_level: warn/log_level: info/' "$work/agent.yaml"
-"$meshid" agent run --config "$work/agent.yaml" 2>"$work/agent.log" &
+"${pin_agent[@]}" "$meshid" agent run --config "$work/agent.yaml" 2>"$work/agent.log" &
 agent_pid=$!
 pids+=($agent_pid)
 wait_for "$work/agent.log" "agent running"
 http=$(sed -n 's/.*metrics on port \([0-9]*\).*/\1/p' "$work/agent.log")
 
 echo "agent: $ENTRIES entries for $STREAMS workload processes, then ${IDLE}s idle, then a bundle change..." >&2
-result=$("$client" --socket "$work/agent.sock" --admin-socket "$work/run/admin.sock" \
+result=$("${pin_client[@]}" "$client" --socket "$work/agent.sock" --admin-socket "$work/run/admin.sock" \
   --new-root "$work/pki2/root/root.crt" --metrics-url "http://127.0.0.1:$http/metrics" \
   --agent-pid "$agent_pid" --entries "$ENTRIES" --streams "$STREAMS" --idle-seconds "$IDLE")
 get() { sed -n "s/.*\"$1\": \([-0-9.e]*\).*/\1/p" <<<"$result"; }
