@@ -25,7 +25,6 @@ class AgentImpl final : public Agent {
           "use trust_bundle outside a lab",
           config_.ca_address);
     }
-    MESHID_RETURN_IF_ERROR(base::MakePrivateDir(config_.data_dir));
     MESHID_ASSIGN_OR_RETURN(manager_, Manager::Start(config_, options.insecure_bootstrap, clock,
                                                      cache_, agent_metrics_));
     MESHID_ASSIGN_OR_RETURN(workload_api_,

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "meshid/api/status.h"
 #include "meshid/base/duration.h"
+#include "meshid/base/files.h"
 #include "meshid/base/log.h"
 #include "meshid/base/status.h"
 #include "meshid/base/text.h"
@@ -91,6 +92,8 @@ absl::Status Manager::Bootstrap(bool insecure_bootstrap) {
         "trust_bundle: required to authenticate the CA on the first start (the bundle.pem of "
         "meshid pki init), or run with --insecure-bootstrap in a lab");
   }
+  // Created only now: a configuration that cannot work leaves nothing behind.
+  MESHID_RETURN_IF_ERROR(base::MakePrivateDir(config_.data_dir));
   MESHID_ASSIGN_OR_RETURN(std::optional<NodeSvid> node, store_.LoadNodeSvid());
   const absl::Time now = clock_.Now();
   std::string expired;

@@ -281,9 +281,38 @@ expect_no_path new.key
 expect_no_path new.csr
 expect_same_snapshot "$before" "$W"
 
+test_case "agent run --config FILE"
+for_kinds "$ALL" agent run --config @F@
+
+test_case "agent run: a configuration with an unknown key, and one without trust_bundle"
+# The configurations live outside the work directory, which must stay untouched.
+CONFIGS=$(mktemp -d)
+before=$(snapshot "$W")
+printf 'trust_domain: example.org\ncaaddress: x\n' > "$CONFIGS/agent-typo.yaml"
+expect_exit 2 "$MESHID" agent run --config "$CONFIGS/agent-typo.yaml"
+expect_one_line "$ERR_FILE"
+expect_contains "$ERR_FILE" 'agent-typo.yaml: unknown key "caaddress"'
+printf 'trust_domain: example.org\ndata_dir: %s/agent-data\nsocket_path: %s/a.sock\n' \
+  "$W" "$W" > "$CONFIGS/agent-nobundle.yaml"
+expect_exit 2 "$MESHID" agent run --config "$CONFIGS/agent-nobundle.yaml"
+expect_one_line "$ERR_FILE"
+expect_contains "$ERR_FILE" "trust_bundle: required"
+expect_contains "$ERR_FILE" "--insecure-bootstrap"
+expect_no_path agent-data
+expect_same_snapshot "$before" "$W"
+rm -rf "$CONFIGS"
+
+test_case "svid fetch with a malformed or absent Workload API address"
+expect_exit 2 "$MESHID" svid fetch --socket unix://relative.sock
+expect_one_line "$ERR_FILE"
+expect_contains "$ERR_FILE" "absolute path"
+expect_exit 2 "$MESHID" svid fetch --socket "unix://$W/no-agent.sock" --timeout 2s
+expect_one_line "$ERR_FILE"
+expect_contains "$ERR_FILE" "is meshid agent running"
+
 test_case "--help on every command shows examples"
 for cmd in "pki init" "pki intermediate" "pki csr" "pki sign" "x509 inspect" "x509 verify" \
-  check; do
+  check "agent run" "agent config" "svid fetch" "svid watch" "svid sync" "node reissue"; do
   # shellcheck disable=SC2086 # $cmd is one or two words on purpose
   expect_exit 0 "$MESHID" $cmd --help
   expect_contains "$OUT_FILE" "Examples:"
