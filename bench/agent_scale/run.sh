@@ -73,10 +73,7 @@ trust_bundle: $work/pki/intermediate/bundle.pem
 socket_path: $work/agent.sock
 http_listen: 127.0.0.1:0
 node_name: node1
-log_level: warn
 YAML
-# warn-level logs hide the running line: ask for info just long enough to read the port.
-sed -i 's/^log_level: warn/log_level: info/' "$work/agent.yaml"
 "${pin_agent[@]}" "$meshid" agent run --config "$work/agent.yaml" 2>"$work/agent.log" &
 agent_pid=$!
 pids+=($agent_pid)

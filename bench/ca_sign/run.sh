@@ -46,10 +46,7 @@ http_listen: 127.0.0.1:0
 admin_socket: $work/run/admin.sock
 data_dir: $work/data
 upstream_dir: $work/pki/intermediate
-log_level: warn
 YAML
-# warn-level logs hide the serving line: ask for info just long enough to read the port.
-sed -i 's/^log_level: warn/log_level: info/' "$work/ca.yaml"
 profiler=()
 [ -n "${PERF_DATA:-}" ] && profiler=(perf record -q --call-graph dwarf,32768 -F 199 -o "$PERF_DATA" --)
 taskset -c "$SERVER_CORE" "${profiler[@]}" "$meshid" ca serve --config "$work/ca.yaml" \

@@ -38,8 +38,8 @@ absl::StatusOr<pki::SpiffeId> NodeId(const AgentConfig& config) {
   if (config.node_name.empty()) {
     return absl::InvalidArgumentError("node_name: required (the host name is not available)");
   }
-  absl::StatusOr<pki::SpiffeId> id = pki::SpiffeId::Parse(
-      absl::StrCat("spiffe://", config.trust_domain.name(), "/meshid/node/", config.node_name));
+  absl::StatusOr<pki::SpiffeId> id =
+      pki::SpiffeId::FromPath(config.trust_domain, absl::StrCat("/meshid/node/", config.node_name));
   if (!id.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(
         "node_name \"", base::Printable(config.node_name), "\" is not a valid path segment"));
@@ -63,8 +63,7 @@ Manager::Manager(const AgentConfig& config, const base::Clock& clock, SvidCache&
       metrics_(metrics),
       store_(config.data_dir),
       node_id_(*pki::SpiffeId::Parse("spiffe://unset.invalid/x")),
-      server_id_(*pki::SpiffeId::Parse(
-          absl::StrCat("spiffe://", config.trust_domain.name(), "/meshid/server"))) {}
+      server_id_(*pki::SpiffeId::FromPath(config.trust_domain, "/meshid/server")) {}
 
 Manager::~Manager() { Stop(); }
 
@@ -271,8 +270,8 @@ absl::Status Manager::RenewNode() {
   absl::StatusOr<ca::v1::RenewNodeResponse> response = client()->RenewNode(csr.ToDer());
   if (!response.ok()) return base::Annotate(response.status(), "renewing the node SVID");
   MESHID_ASSIGN_OR_RETURN(NodeSvid node, NodeSvidFromProto(key, response->svid()));
+  std::lock_guard<std::mutex> apply(apply_mu_);
   MESHID_RETURN_IF_ERROR(store_.SaveNodeSvid(node));
-  MESHID_RETURN_IF_ERROR(ApplyBundle(response->bundle()));
   Log()->info("node SVID renewed serial={} not_after={}", node.leaf().serial_hex(),
               base::Rfc3339(node.leaf().not_after()));
   {
@@ -280,23 +279,30 @@ absl::Status Manager::RenewNode() {
     node_ = std::move(node);
     node_renew_at_ = NodeRenewAt(*node_, clock_.Now());
   }
+  // One new channel, with the new identity and whatever bundle came with it.
+  MESHID_RETURN_IF_ERROR(ApplyBundleLocked(response->bundle()).status());
   return Connect();
 }
 
 absl::Status Manager::ApplyBundle(const ca::v1::Bundle& proto) {
+  std::lock_guard<std::mutex> apply(apply_mu_);
+  MESHID_ASSIGN_OR_RETURN(bool changed, ApplyBundleLocked(proto));
+  // The CA is authenticated with the new roots from now on.
+  return changed ? Connect() : absl::OkStatus();
+}
+
+absl::StatusOr<bool> Manager::ApplyBundleLocked(const ca::v1::Bundle& proto) {
   MESHID_ASSIGN_OR_RETURN(pki::TrustBundle bundle, BundleFromProto(proto, config_.trust_domain));
   std::shared_ptr<const Snapshot> current = cache_.Get();
   if (current->bundle != nullptr && current->bundle->sequence() == bundle.sequence() &&
       current->bundle->x509_authorities() == bundle.x509_authorities()) {
-    return absl::OkStatus();
+    return false;
   }
   MESHID_RETURN_IF_ERROR(store_.SaveBundle(bundle));
   Log()->info("trust bundle updated sequence={} roots={}", bundle.sequence(),
               bundle.x509_authorities().size());
   cache_.Update([&](Snapshot& s) { SetBundle(s, bundle); });
-  metrics_.SetBundleSequence(bundle.sequence());
-  // The CA is authenticated with the new roots from now on.
-  return Connect();
+  return true;
 }
 
 absl::Status Manager::SyncEntries() {

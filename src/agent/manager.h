@@ -6,7 +6,6 @@
 // the configured fraction of its life. When the CA is unreachable it retries with
 // exponential backoff and the cached SVIDs keep being served until they expire.
 
-#include <atomic>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -63,7 +62,10 @@ class Manager final : public JwtSigner {
   absl::Status IssueDue(absl::Time now);
   absl::Status IssueBatch(const std::vector<std::shared_ptr<const ca::v1::Entry>>& batch);
   absl::Time NextWake(absl::Time now) const;
+  // ApplyBundle keeps a bundle from the CA and reconnects with its roots if it changed.
   absl::Status ApplyBundle(const ca::v1::Bundle& proto);
+  // ApplyBundleLocked keeps the bundle and reports whether it changed; apply_mu_ is held.
+  absl::StatusOr<bool> ApplyBundleLocked(const ca::v1::Bundle& proto);
   void PublishMetrics();
 
   // Plan is what one snapshot asks of the loop, worked out once per generation: with
@@ -89,6 +91,10 @@ class Manager final : public JwtSigner {
   pki::SpiffeId node_id_;
   pki::SpiffeId server_id_;
 
+  // Serializes what the loop and watch threads do to the CA relationship (saving the bundle
+  // and node SVID, rebuilding the channel), so that the last channel built has the newest
+  // identity and roots. Taken before mu_, never while holding it.
+  std::mutex apply_mu_;
   mutable std::mutex mu_;  // guards everything below
   std::condition_variable wake_;
   bool stopping_ = false;

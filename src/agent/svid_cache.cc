@@ -47,6 +47,8 @@ void SvidCache::Shutdown() {
 
 void SetBundle(Snapshot& snapshot, pki::TrustBundle bundle) {
   snapshot.bundle_der = pki::ToDer(bundle.x509_authorities());
+  snapshot.jwt_authorities = bundle.ParsedJwtAuthorities();
+  snapshot.jwks_json = pki::JwksJson(snapshot.jwt_authorities);
   snapshot.bundle = std::make_shared<const pki::TrustBundle>(std::move(bundle));
 }
 

@@ -16,6 +16,7 @@
 #include "meshid/base/secret.h"
 #include "meshid/ca/v1/ca.pb.h"
 #include "meshid/pki/bundle.h"
+#include "meshid/pki/jwt.h"
 
 namespace meshid::agent {
 
@@ -43,6 +44,9 @@ struct Snapshot {
   uint64_t entries_version = 0;
   std::shared_ptr<const pki::TrustBundle> bundle;
   std::string bundle_der;  // the bundle's roots, DER concatenated
+  // The bundle's JWT authorities, parsed once per bundle, and their JWK Set.
+  std::vector<pki::JwtAuthority> jwt_authorities;
+  std::string jwks_json;
   std::map<std::string, std::shared_ptr<const ca::v1::Entry>> entries;  // by entry ID
   std::map<std::string, std::shared_ptr<const CachedSvid>> svids;       // by entry ID
 };

@@ -44,28 +44,19 @@ class ActiveCall {
   AgentMetrics& metrics_;
 };
 
-std::string TrustDomainId(const pki::TrustBundle& bundle) {
-  return absl::StrCat("spiffe://", bundle.trust_domain().name());
-}
-
-// JwksOf returns the JWK Set of the bundle's JWT authorities.
-std::string JwksOf(const pki::TrustBundle& bundle) {
-  return pki::JwksJson(bundle.ParsedJwtAuthorities());
-}
-
-// ValidateJwt validates a JWT-SVID of the bundle's trust domain (the agent holds no
+// ValidateJwt validates a JWT-SVID of the snapshot bundle's trust domain (the agent holds no
 // federated bundles) and returns its SPIFFE ID and claims.
-absl::StatusOr<std::pair<std::string, std::string>> ValidateJwt(const pki::TrustBundle& bundle,
+absl::StatusOr<std::pair<std::string, std::string>> ValidateJwt(const Snapshot& snapshot,
                                                                 absl::string_view token,
                                                                 absl::string_view audience) {
   MESHID_ASSIGN_OR_RETURN(pki::JwtSvid unverified, pki::ParseJwtSvidUnverified(token));
-  if (!unverified.subject.IsMemberOf(bundle.trust_domain())) {
+  if (!unverified.subject.IsMemberOf(snapshot.bundle->trust_domain())) {
     return absl::InvalidArgumentError(absl::StrCat("no keys found for trust domain \"",
                                                    unverified.subject.trust_domain().name(), "\""));
   }
   MESHID_ASSIGN_OR_RETURN(
       pki::JwtSvid svid,
-      pki::ValidateJwtSvid(token, audience, bundle.ParsedJwtAuthorities(), absl::Now()));
+      pki::ValidateJwtSvid(token, audience, snapshot.jwt_authorities, absl::Now()));
   return std::make_pair(svid.subject.ToString(), svid.claims_json);
 }
 
@@ -184,7 +175,8 @@ grpc::Status WorkloadApiService::FetchX509Bundles(grpc::ServerContext* context,
                      if (s.bundle == nullptr) return false;
                      *key = absl::StrCat(s.bundle->sequence());
                      if (out != nullptr) {
-                       (*out->mutable_bundles())[TrustDomainId(*s.bundle)] = s.bundle_der;
+                       (*out->mutable_bundles())[s.bundle->trust_domain().IdString()] =
+                           s.bundle_der;
                      }
                      return true;
                    });
@@ -234,7 +226,7 @@ grpc::Status WorkloadApiService::FetchJWTBundles(grpc::ServerContext* context,
                      if (s.bundle == nullptr) return false;
                      *key = absl::StrCat(s.bundle->sequence());
                      if (out != nullptr) {
-                       (*out->mutable_bundles())[TrustDomainId(*s.bundle)] = JwksOf(*s.bundle);
+                       (*out->mutable_bundles())[s.bundle->trust_domain().IdString()] = s.jwks_json;
                      }
                      return true;
                    });
@@ -260,7 +252,7 @@ grpc::Status WorkloadApiService::ValidateJWTSVID(grpc::ServerContext* context,
     return grpc::Status(grpc::StatusCode::UNAVAILABLE, "no trust bundle yet");
   }
   absl::StatusOr<std::pair<std::string, std::string>> valid =
-      ValidateJwt(*snapshot->bundle, request->svid(), request->audience());
+      ValidateJwt(*snapshot, request->svid(), request->audience());
   if (!valid.ok()) return api::ToGrpcStatus(valid.status());
   response->set_spiffe_id(valid->first);
   if (absl::Status s = ClaimsToStruct(valid->second, response->mutable_claims()); !s.ok()) {
@@ -331,13 +323,22 @@ void WorkloadApiServer::AcceptLoop() {
     if (fds[1].revents != 0) return;
     // Non-blocking and close-on-exec: a blocking fd hangs every call gRPC makes on it.
     int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd < 0) continue;
+    if (fd < 0) {
+      // Out of descriptors, the connection stays queued and poll() says so again at once:
+      // pause rather than spin.
+      if (errno == EMFILE || errno == ENFILE) {
+        Log()->error("cannot accept Workload API connections: {}", std::strerror(errno));
+        absl::SleepFor(absl::Milliseconds(100));
+      }
+      continue;
+    }
     absl::StatusOr<PeerCredentials> credentials = ReadPeerCredentials(fd);
     absl::StatusOr<uint64_t> start = credentials.ok()
                                          ? ProcessStartTime("/proc", credentials->pid)
                                          : absl::StatusOr<uint64_t>(credentials.status());
     struct stat st {};
-    if (!start.ok() || fstat(fd, &st) != 0) {
+    if (start.ok() && fstat(fd, &st) != 0) start = absl::UnavailableError(std::strerror(errno));
+    if (!start.ok()) {
       Log()->warn("connection refused: cannot identify the peer: {}", start.status().message());
       close(fd);
       continue;

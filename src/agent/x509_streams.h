@@ -5,8 +5,6 @@
 // stream, and each stream writes when its SVIDs or the bundle changed. (With the
 // synchronous API each stream held a thread, and a bundle change woke all of them at once.)
 
-#include <atomic>
-#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <set>

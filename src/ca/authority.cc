@@ -73,7 +73,7 @@ absl::Status BundleState::Set(const store::BundleRecord& record) {
     MESHID_ASSIGN_OR_RETURN(pki::PublicKey key, pki::PublicKey::FromDer(k.public_key_der));
     jwt.push_back({k.key_id, key});
   }
-  std::lock_guard<std::mutex> lock(mu_);
+  std::unique_lock<std::mutex> lock(mu_);
   pki::TrustBundle next(bundle_.trust_domain());
   for (const pki::Certificate& root : roots) (void)next.AddX509Authority(root);
   for (const pki::JwtAuthority& a : jwt) MESHID_RETURN_IF_ERROR(next.AddJwtAuthority(a));
@@ -81,6 +81,8 @@ absl::Status BundleState::Set(const store::BundleRecord& record) {
   next.set_refresh_hint(absl::Minutes(5));
   bundle_ = std::move(next);
   changed_.notify_all();
+  lock.unlock();
+  if (on_change_) on_change_();
   return absl::OkStatus();
 }
 
@@ -106,15 +108,21 @@ std::pair<pki::TrustBundle, AgentSignals> BundleState::WaitForEvent(
 }
 
 void BundleState::SignalEntriesChanged() {
-  std::lock_guard<std::mutex> lock(mu_);
-  ++signals_.entries;
-  changed_.notify_all();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++signals_.entries;
+    changed_.notify_all();
+  }
+  if (on_change_) on_change_();
 }
 
 void BundleState::RequestReissue() {
-  std::lock_guard<std::mutex> lock(mu_);
-  ++signals_.reissue;
-  changed_.notify_all();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++signals_.reissue;
+    changed_.notify_all();
+  }
+  if (on_change_) on_change_();
 }
 
 bool BundleState::shut_down() const {
@@ -421,9 +429,7 @@ absl::StatusOr<store::EntryRecord> Authority::CreateEntry(const EntrySpec& spec)
       spec.hint,
       clock_.Now(),
       0};
-  std::sort(entry.selectors.begin(), entry.selectors.end());
-  entry.selectors.erase(std::unique(entry.selectors.begin(), entry.selectors.end()),
-                        entry.selectors.end());
+  // The store keeps selectors as a set (sorted, each once).
   MESHID_ASSIGN_OR_RETURN(store::EntryRecord stored, store_.CreateEntry(entry));
   Log()->info("entry created id={} spiffe_id={} parent={}", stored.id, stored.spiffe_id,
               stored.parent_id);

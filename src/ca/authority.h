@@ -3,6 +3,7 @@
 // Private to the ca module: what the CA does, independent of how it is called (gRPC, tests).
 
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -77,6 +78,9 @@ class BundleState {
                                                          absl::Time deadline);
   void SignalEntriesChanged();
   void RequestReissue();
+  // OnChange registers `callback`, run (outside the lock) after every change of the bundle
+  // or the signals. Register before the state is shared.
+  void OnChange(std::function<void()> callback) { on_change_ = std::move(callback); }
   bool shut_down() const;
   void Shutdown();
 
@@ -86,6 +90,7 @@ class BundleState {
   pki::TrustBundle bundle_;
   AgentSignals signals_;
   bool shutdown_ = false;
+  std::function<void()> on_change_;
 };
 
 // Authority is the CA's logic: join tokens, node attestation and renewal, registration

@@ -11,6 +11,7 @@
 #include "meshid/base/files.h"
 #include "meshid/base/log.h"
 #include "meshid/base/status.h"
+#include "meshid/pki/ca_directory.h"
 #include "meshid/pki/crypto.h"
 #include "meshid/pki/jwt.h"
 
@@ -22,7 +23,7 @@ std::shared_ptr<spdlog::logger> Log() { return base::Logger("ca"); }
 }  // namespace
 
 std::string JwtKeyManager::KeyPath(const std::string& id) const {
-  return absl::StrCat(options_.key_dir, "/jwt-", id, ".key");
+  return pki::JoinPath(options_.key_dir, absl::StrCat("jwt-", id, ".key"));
 }
 
 absl::Status JwtKeyManager::Publish(absl::Time now) {
@@ -58,9 +59,18 @@ absl::StatusOr<absl::Time> JwtKeyManager::Tick() {
       Log()->info("JWT signing key withdrawn kid={}", published.key_id);
       continue;
     }
-    absl::StatusOr<base::SecretString> pem = base::ReadSecretFile(KeyPath(published.key_id));
-    absl::StatusOr<pki::PrivateKey> key = pem.ok() ? pki::PrivateKey::Parse(pem->view())
-                                                   : absl::StatusOr<pki::PrivateKey>(pem.status());
+    // A key loaded by an earlier tick is kept: only new ones are read from disk.
+    auto held = std::find_if(keys_.begin(), keys_.end(),
+                             [&](const Key& k) { return k.id == published.key_id; });
+    if (held != keys_.end()) {
+      loaded.push_back(*held);
+      continue;
+    }
+    absl::StatusOr<pki::PrivateKey> key = pki::ReadPrivateKeyFile(KeyPath(published.key_id));
+    if (key.ok() && key->public_key().ToDer() != published.public_key_der) {
+      key = absl::DataLossError(
+          absl::StrCat(KeyPath(published.key_id), ": does not match the published key"));
+    }
     if (!key.ok()) {
       // Published but unusable here (a lost data_dir): validators may still see its tokens.
       Log()->warn("JWT signing key kid={} cannot be loaded: {}", published.key_id,

@@ -5,6 +5,7 @@
 #include "authority.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "meshid/base/files.h"
 #include "meshid/pki/jwt.h"
 #include "meshid/testing/fake_clock.h"
 #include "meshid/testing/temp_dir.h"
@@ -100,6 +101,24 @@ TEST_F(JwtKeysTest, ARestartSignsWithThePublishedKey) {
   EXPECT_EQ(bundle_.Get().ParsedJwtAuthorities().size(), 1u) << "no new key on restart";
   EXPECT_EQ(store_->GetBundle()->jwt_keys.size(), 1u);
   EXPECT_EQ(SignerOf(*restarted), before);
+}
+
+TEST_F(JwtKeysTest, AKeyFileThatDoesNotMatchItsPublishedKeyIsNotUsed) {
+  std::unique_ptr<JwtKeyManager> first = Manager();
+  ASSERT_TRUE(first->Tick().ok());
+  const std::string published = SignerOf(*first);
+  first.reset();
+  // Another key in its place (a restored backup of the wrong data_dir, say).
+  base::StagedFiles files;
+  files.AddSecret(dir_ + "/keys/jwt-" + published + ".key",
+                  *pki::PrivateKey::Generate(pki::KeyType::kEcP256)->ToPkcs8Pem());
+  ASSERT_TRUE(files.Commit(/*overwrite=*/true).ok());
+  std::unique_ptr<JwtKeyManager> restarted = Manager();
+  ASSERT_TRUE(restarted->Tick().ok());
+  EXPECT_EQ(bundle_.Get().ParsedJwtAuthorities().size(), 2u) << "a usable key was published";
+  const std::string signer = SignerOf(*restarted);  // and validates against the bundle
+  EXPECT_NE(signer, published);
+  EXPECT_FALSE(signer.empty());
 }
 
 }  // namespace

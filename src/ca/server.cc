@@ -74,8 +74,9 @@ class CaServerImpl final : public CaServer {
   std::mutex mu_;
   std::condition_variable wake_;
   bool stopping_ = false;
-  bool renew_tls_ = false;   // set when a new issuing CA was activated
-  absl::Time tls_renew_at_;  // half-life of the server SVID
+  bool renew_tls_ = false;      // set when a new issuing CA was activated
+  bool state_changed_ = false;  // set on a bundle change or an agent signal (admin calls)
+  absl::Time tls_renew_at_;     // half-life of the server SVID
   uint64_t tls_bundle_sequence_ = 0;
   std::thread loop_;
 };
@@ -114,6 +115,13 @@ absl::Status CaServerImpl::Init(const ServeOptions& options) {
     wake_.notify_all();
   });
   authority_ = std::make_unique<Authority>(config_, *store_, *cas_, clock_, *ca_metrics_);
+  // Admin calls change the bundle and the entries: the loop publishes them (TLS bundle,
+  // metrics) at once instead of polling.
+  authority_->bundle_state().OnChange([this] {
+    std::lock_guard<std::mutex> lock(mu_);
+    state_changed_ = true;
+    wake_.notify_all();
+  });
   MESHID_RETURN_IF_ERROR(authority_->Initialize());
   MESHID_RETURN_IF_ERROR(authority_->jwt_keys().Tick().status());
   MESHID_RETURN_IF_ERROR(WriteTlsBundle());
@@ -280,10 +288,9 @@ void CaServerImpl::Loop() {
     RefreshMetrics();
     std::unique_lock<std::mutex> lock(mu_);
     next = std::min(next, tls_renew_at_);
-    // Bundle changes come from admin calls; look again within a second to publish them.
-    next = std::min(next, clock_.Now() + absl::Seconds(1));
     wake_.wait_until(lock, absl::ToChronoTime(std::max(next, clock_.Now())),
-                     [this] { return stopping_ || renew_tls_; });
+                     [this] { return stopping_ || renew_tls_ || state_changed_; });
+    state_changed_ = false;
     if (stopping_) return;
   }
 }

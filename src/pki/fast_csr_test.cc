@@ -4,6 +4,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "absl/strings/string_view.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "meshid/pki/csr.h"
@@ -93,7 +94,7 @@ TEST(ParseCsrPublicKeyTest, RefusesWhatTheGeneralParserRefuses) {
   EXPECT_FALSE(ParseCsrPublicKey(der.substr(0, der.size() / 2)).ok());
   EXPECT_FALSE(ParseCsrPublicKey("").ok());
   EXPECT_FALSE(ParseCsrPublicKey(std::string(kMaxCsrBytes + 1, '\x30')).ok());
-  EXPECT_FALSE(ParseCsrPublicKey("\x30\x03\x02\x01\x00").ok());
+  EXPECT_FALSE(ParseCsrPublicKey(absl::string_view("\x30\x03\x02\x01\x00", 5)).ok());
 
   std::string ca_true = *testing::BuildCsrPem(
       key,

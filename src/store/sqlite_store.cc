@@ -151,6 +151,14 @@ absl::StatusOr<int64_t> SqliteStore::BumpCounter(absl::string_view op, absl::str
   return value;
 }
 
+absl::StatusOr<BundleRecord> SqliteStore::CommitBundleChange(absl::string_view op,
+                                                             Transaction& txn) {
+  MESHID_RETURN_IF_ERROR(BumpCounter(op, "bundle_sequence").status());
+  MESHID_ASSIGN_OR_RETURN(BundleRecord bundle, ReadBundle(op));
+  MESHID_RETURN_IF_ERROR(txn.Commit());
+  return bundle;
+}
+
 absl::StatusOr<BundleRecord> SqliteStore::ReadBundle(absl::string_view op) {
   BundleRecord bundle;
   MESHID_ASSIGN_OR_RETURN(Statement roots,
@@ -463,10 +471,7 @@ absl::StatusOr<BundleRecord> SqliteStore::AddRoot(const std::string& root_der) {
   insert.BindBlob(root_der);
   MESHID_RETURN_IF_ERROR(Reword(insert.Run(), absl::StatusCode::kAlreadyExists,
                                 "the root is already in the trust bundle"));
-  MESHID_RETURN_IF_ERROR(BumpCounter(kOp, "bundle_sequence").status());
-  MESHID_ASSIGN_OR_RETURN(BundleRecord bundle, ReadBundle(kOp));
-  MESHID_RETURN_IF_ERROR(txn.Commit());
-  return bundle;
+  return CommitBundleChange(kOp, txn);
 }
 
 absl::StatusOr<BundleRecord> SqliteStore::RemoveRoot(const std::string& root_der) {
@@ -477,10 +482,7 @@ absl::StatusOr<BundleRecord> SqliteStore::RemoveRoot(const std::string& root_der
   del.BindBlob(root_der);
   MESHID_RETURN_IF_ERROR(del.Run());
   if (ChangedRows() == 0) return absl::NotFoundError("the root is not in the trust bundle");
-  MESHID_RETURN_IF_ERROR(BumpCounter(kOp, "bundle_sequence").status());
-  MESHID_ASSIGN_OR_RETURN(BundleRecord bundle, ReadBundle(kOp));
-  MESHID_RETURN_IF_ERROR(txn.Commit());
-  return bundle;
+  return CommitBundleChange(kOp, txn);
 }
 
 absl::StatusOr<BundleRecord> SqliteStore::AddJwtKey(const JwtKeyRecord& key) {
@@ -495,10 +497,7 @@ absl::StatusOr<BundleRecord> SqliteStore::AddJwtKey(const JwtKeyRecord& key) {
   insert.BindText(key.key_id).BindBlob(key.public_key_der).BindTime(key.not_after);
   MESHID_RETURN_IF_ERROR(Reword(insert.Run(), absl::StatusCode::kAlreadyExists,
                                 "the JWT key ID is already in the trust bundle"));
-  MESHID_RETURN_IF_ERROR(BumpCounter(kOp, "bundle_sequence").status());
-  MESHID_ASSIGN_OR_RETURN(BundleRecord bundle, ReadBundle(kOp));
-  MESHID_RETURN_IF_ERROR(txn.Commit());
-  return bundle;
+  return CommitBundleChange(kOp, txn);
 }
 
 absl::StatusOr<BundleRecord> SqliteStore::RemoveJwtKey(const std::string& key_id) {
@@ -509,10 +508,7 @@ absl::StatusOr<BundleRecord> SqliteStore::RemoveJwtKey(const std::string& key_id
   del.BindText(key_id);
   MESHID_RETURN_IF_ERROR(del.Run());
   if (ChangedRows() == 0) return absl::NotFoundError("the JWT key is not in the trust bundle");
-  MESHID_RETURN_IF_ERROR(BumpCounter(kOp, "bundle_sequence").status());
-  MESHID_ASSIGN_OR_RETURN(BundleRecord bundle, ReadBundle(kOp));
-  MESHID_RETURN_IF_ERROR(txn.Commit());
-  return bundle;
+  return CommitBundleChange(kOp, txn);
 }
 
 }  // namespace meshid::store::internal

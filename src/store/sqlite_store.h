@@ -66,6 +66,9 @@ class SqliteStore final : public DataStore {
   // BumpCounter adds one to a meta counter and returns the new value.
   absl::StatusOr<int64_t> BumpCounter(absl::string_view op, absl::string_view key);
   absl::StatusOr<BundleRecord> ReadBundle(absl::string_view op);
+  // CommitBundleChange ends a transaction that changed the bundle: it bumps the sequence,
+  // commits and returns the bundle as it now stands.
+  absl::StatusOr<BundleRecord> CommitBundleChange(absl::string_view op, Transaction& txn);
   // ReadEntries runs a SELECT of the entry columns (see sqlite_entries.cc) and fills in each
   // entry's selectors and DNS names.
   absl::StatusOr<std::vector<EntryRecord>> ReadEntries(absl::string_view op, Statement& select);

@@ -286,7 +286,8 @@ for_kinds "$ALL" agent run --config @F@
 
 test_case "agent run: a configuration with an unknown key, and one without trust_bundle"
 # The configurations live outside the work directory, which must stay untouched.
-CONFIGS=$(mktemp -d)
+CONFIGS="$TEST_TMP/configs"
+mkdir -p "$CONFIGS"
 before=$(snapshot "$W")
 printf 'trust_domain: example.org\ncaaddress: x\n' > "$CONFIGS/agent-typo.yaml"
 expect_exit 2 "$MESHID" agent run --config "$CONFIGS/agent-typo.yaml"

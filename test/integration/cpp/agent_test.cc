@@ -399,6 +399,7 @@ TEST_F(AgentTest, ABundleChangeReachesAnOpenStreamWithinTwoSeconds) {
     return false;
   });
   adder.join();
+  ASSERT_NE(received_at, absl::Time()) << "the stream ended without the new bundle";
   EXPECT_LT(received_at - added_at, absl::Seconds(2)) << agent_->Log();
 }
 

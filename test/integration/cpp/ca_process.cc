@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "gtest/gtest.h"
 
 namespace meshid::integration {
 namespace {
@@ -68,7 +69,9 @@ CommandResult RunCommand(const std::string& program, const std::vector<std::stri
 
 CaProcess::CaProcess(std::string dir, std::string extra_config)
     : ServerProcess(dir + "/serve.log"), dir_(std::move(dir)) {
-  RunMeshid({"pki", "init", "--trust-domain", "example.org", "--out", dir_ + "/pki"});
+  CommandResult init =
+      RunMeshid({"pki", "init", "--trust-domain", "example.org", "--out", dir_ + "/pki"});
+  if (init.exit_code != 0) ADD_FAILURE() << "meshid pki init failed: " << init.err;
   // The root belongs offline: keep it out of the tree the server sees.
   rename((dir_ + "/pki/root").c_str(), (dir_ + "/offline-root").c_str());
   std::ofstream(dir_ + "/ca.yaml") << "trust_domain: example.org\n"
@@ -165,6 +168,7 @@ AgentProcess::AgentProcess(std::string dir, const CaProcess& ca, std::string nod
                            std::string extra_config)
     : ServerProcess(dir + "/agent.log"), dir_(std::move(dir)), node_(std::move(node)) {
   CommandResult token = ca.Admin({"token", "create", "--node", node_});
+  if (token.exit_code != 0) ADD_FAILURE() << "meshid token create failed: " << token.err;
   std::ofstream(dir_ + "/agent.yaml") << "trust_domain: example.org\n"
                                       << "ca_address: " << ca.address() << "\n"
                                       << "data_dir: " << data_dir() << "\n"
@@ -178,6 +182,7 @@ AgentProcess::AgentProcess(std::string dir, const CaProcess& ca, std::string nod
 
 void AgentProcess::NewJoinToken(const CaProcess& ca) {
   CommandResult token = ca.Admin({"token", "create", "--node", node_});
+  if (token.exit_code != 0) ADD_FAILURE() << "meshid token create failed: " << token.err;
   std::ifstream in(dir_ + "/agent.yaml");
   std::stringstream text;
   text << in.rdbuf();
