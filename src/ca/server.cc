@@ -233,9 +233,8 @@ void CaServerImpl::RefreshMetrics() {
     for (const store::NodeRecord& n : *nodes) evicted += n.evicted ? 1 : 0;
     ca_metrics_->SetNodes(static_cast<int>(nodes->size()) - evicted, evicted);
   }
-  if (absl::StatusOr<std::vector<store::EntryRecord>> entries = store_->ListEntries("");
-      entries.ok()) {
-    ca_metrics_->SetEntries(static_cast<int>(entries->size()));
+  if (absl::StatusOr<int64_t> entries = store_->CountEntries(); entries.ok()) {
+    ca_metrics_->SetEntries(static_cast<int>(*entries));
   }
 }
 

@@ -149,7 +149,9 @@ TEST_F(SqliteEntriesTest, DeleteEntryRemovesItAndItsChildren) {
   EntryRecord e = Entry("e1", "spiffe://td/w", kNodeA, {"a:1"});
   e.dns_names = {"w.example.org"};
   ASSERT_TRUE(store_->CreateEntry(e).ok());
+  EXPECT_EQ(*store_->CountEntries(), 1);
   ASSERT_TRUE(store_->DeleteEntry("e1").ok());
+  EXPECT_EQ(*store_->CountEntries(), 0);
   EXPECT_FALSE(store_->GetEntry("e1")->has_value());
   EXPECT_EQ(store_->DeleteEntry("e1").code(), absl::StatusCode::kNotFound);
 

@@ -438,13 +438,20 @@ absl::StatusOr<std::optional<IssuanceRecord>> SqliteStore::GetIssuance(const std
   return ReadIssuance(stmt);
 }
 
-absl::StatusOr<int64_t> SqliteStore::CountIssuances() {
-  constexpr absl::string_view kOp = "CountIssuances";
+absl::StatusOr<int64_t> SqliteStore::Count(absl::string_view op, const char* sql) {
   std::lock_guard lock(mu_);
-  MESHID_ASSIGN_OR_RETURN(Statement stmt, Prepare(kOp, "SELECT COUNT(*) FROM issuances"));
+  MESHID_ASSIGN_OR_RETURN(Statement stmt, Prepare(op, sql));
   MESHID_ASSIGN_OR_RETURN(bool row, stmt.Step());
-  if (!row) return absl::InternalError(absl::StrCat(kOp, ": COUNT returned no row"));
+  if (!row) return absl::InternalError(absl::StrCat(op, ": COUNT returned no row"));
   return stmt.ColumnInt(0);
+}
+
+absl::StatusOr<int64_t> SqliteStore::CountIssuances() {
+  return Count("CountIssuances", "SELECT COUNT(*) FROM issuances");
+}
+
+absl::StatusOr<int64_t> SqliteStore::CountEntries() {
+  return Count("CountEntries", "SELECT COUNT(*) FROM entries");
 }
 
 // ---- trust bundle ----

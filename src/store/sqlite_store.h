@@ -51,6 +51,7 @@ class SqliteStore final : public DataStore {
   absl::Status RecordIssuances(const std::vector<IssuanceRecord>& records) override;
   absl::StatusOr<std::optional<IssuanceRecord>> GetIssuance(const std::string& serial) override;
   absl::StatusOr<int64_t> CountIssuances() override;
+  absl::StatusOr<int64_t> CountEntries() override;
 
   absl::StatusOr<BundleRecord> GetBundle() override;
   absl::StatusOr<BundleRecord> AddRoot(const std::string& root_der) override;
@@ -66,6 +67,8 @@ class SqliteStore final : public DataStore {
   // BumpCounter adds one to a meta counter and returns the new value.
   absl::StatusOr<int64_t> BumpCounter(absl::string_view op, absl::string_view key);
   absl::StatusOr<BundleRecord> ReadBundle(absl::string_view op);
+  // Count runs a SELECT COUNT(*) query.
+  absl::StatusOr<int64_t> Count(absl::string_view op, const char* sql);
   // CommitBundleChange ends a transaction that changed the bundle: it bumps the sequence,
   // commits and returns the bundle as it now stands.
   absl::StatusOr<BundleRecord> CommitBundleChange(absl::string_view op, Transaction& txn);

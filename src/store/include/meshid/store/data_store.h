@@ -151,6 +151,8 @@ class DataStore {
   virtual absl::Status RecordIssuances(const std::vector<IssuanceRecord>& records) = 0;
   virtual absl::StatusOr<std::optional<IssuanceRecord>> GetIssuance(const std::string& serial) = 0;
   virtual absl::StatusOr<int64_t> CountIssuances() = 0;
+  // CountEntries returns how many registration entries there are (for metrics).
+  virtual absl::StatusOr<int64_t> CountEntries() = 0;
 
   // ---- trust bundle ----
   virtual absl::StatusOr<BundleRecord> GetBundle() = 0;
