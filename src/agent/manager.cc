@@ -322,14 +322,17 @@ absl::Status Manager::SyncEntries() {
       changes->full() || changes->entries_size() > 0 || changes->deleted_ids_size() > 0;
   if (changed) {
     cache_.Update([&](Snapshot& s) {
-      if (changes->full()) s.entries.clear();
-      for (const std::string& id : changes->deleted_ids()) s.entries.erase(id);
+      EntryMap& entries = MutableMap(s.entries);
+      if (changes->full()) entries.clear();
+      for (const std::string& id : changes->deleted_ids()) entries.erase(id);
       for (const ca::v1::Entry& e : changes->entries()) {
-        s.entries[e.id()] = std::make_shared<const ca::v1::Entry>(e);
+        entries[e.id()] = std::make_shared<const ca::v1::Entry>(e);
       }
       // An SVID whose entry is gone is withdrawn at once.
-      for (auto it = s.svids.begin(); it != s.svids.end();) {
-        it = s.entries.count(it->first) == 0 ? s.svids.erase(it) : std::next(it);
+      auto gone = [&](const auto& svid) { return !entries.contains(svid.first); };
+      if (std::any_of(s.svids->begin(), s.svids->end(), gone)) {
+        absl::erase_if(MutableMap(s.svids), gone);
+        ++s.svids_version;
       }
       ++s.entries_version;
     });
@@ -353,9 +356,9 @@ absl::Status Manager::IssueDue(absl::Time now) {
   const Plan& plan = PlanFor(*snapshot);
   if (!all && !plan.missing && now < plan.earliest_window) return absl::OkStatus();
   std::vector<std::shared_ptr<const ca::v1::Entry>> due;
-  for (const auto& [id, entry] : snapshot->entries) {
-    auto svid = snapshot->svids.find(id);
-    if (all || svid == snapshot->svids.end() || now >= RenewWindowStart(*svid->second) ||
+  for (const auto& [id, entry] : *snapshot->entries) {
+    auto svid = snapshot->svids->find(id);
+    if (all || svid == snapshot->svids->end() || now >= RenewWindowStart(*svid->second) ||
         svid->second->issued_for != EntryFingerprint(*entry)) {
       due.push_back(entry);
     }
@@ -409,8 +412,8 @@ absl::Status Manager::IssueBatch(const std::vector<std::shared_ptr<const ca::v1:
     cached->spiffe_id = svid.spiffe_id();
     cached->serial = svid.serial();
     for (const std::string& der : svid.cert_chain()) cached->chain_der += der;
-    MESHID_ASSIGN_OR_RETURN(base::SecretString der, keys[i].ToPkcs8Der());
-    cached->key_der = std::make_shared<const base::SecretString>(std::move(der));
+    MESHID_ASSIGN_OR_RETURN(base::SecretString key_der, keys[i].ToPkcs8Der());
+    cached->x509_fields = EncodeX509Fields(cached->spiffe_id, cached->chain_der, key_der);
     cached->not_before = received;
     cached->not_after = absl::FromUnixSeconds(svid.not_after());
     cached->renew_at = received + Jitter((cached->not_after - received) * config_.renew_fraction);
@@ -418,20 +421,25 @@ absl::Status Manager::IssueBatch(const std::vector<std::shared_ptr<const ca::v1:
     issued.push_back(std::move(cached));
   }
   cache_.Update([&](Snapshot& s) {
+    SvidMap& svids = MutableMap(s.svids);
     for (const auto& svid : issued) {
-      if (s.entries.count(svid->entry_id) != 0) s.svids[svid->entry_id] = svid;
+      if (s.entries->contains(svid->entry_id)) svids[svid->entry_id] = svid;
     }
+    ++s.svids_version;
   });
   Log()->debug("issued {} workload SVIDs", issued.size());
   return absl::OkStatus();
 }
 
 const Manager::Plan& Manager::PlanFor(const Snapshot& snapshot) const {
-  if (plan_.generation == snapshot.generation) return plan_;
-  plan_ = Plan{snapshot.generation};
-  for (const auto& [id, entry] : snapshot.entries) {
-    auto svid = snapshot.svids.find(id);
-    if (svid == snapshot.svids.end() || svid->second->issued_for != EntryFingerprint(*entry)) {
+  if (plan_.entries_version == snapshot.entries_version &&
+      plan_.svids_version == snapshot.svids_version) {
+    return plan_;
+  }
+  plan_ = Plan{snapshot.entries_version, snapshot.svids_version};
+  for (const auto& [id, entry] : *snapshot.entries) {
+    auto svid = snapshot.svids->find(id);
+    if (svid == snapshot.svids->end() || svid->second->issued_for != EntryFingerprint(*entry)) {
       plan_.missing = true;
       continue;
     }
@@ -457,16 +465,16 @@ void Manager::PublishMetrics() {
     std::lock_guard<std::mutex> lock(mu_);
     if (node_.has_value()) metrics_.SetNodeSvidNotAfter(node_->leaf().not_after());
   }
-  if (snapshot->generation == published_generation_) return;
-  published_generation_ = snapshot->generation;
+  if (snapshot->bundle != nullptr) metrics_.SetBundleSequence(snapshot->bundle->sequence());
+  metrics_.SetEntries(snapshot->entries->size());
+  if (snapshot->svids_version == published_svids_version_) return;
+  published_svids_version_ = snapshot->svids_version;
   std::map<std::string, absl::Time> not_after;
-  for (const auto& [id, svid] : snapshot->svids) {
+  for (const auto& [id, svid] : *snapshot->svids) {
     absl::Time& t = not_after[svid->spiffe_id];
     t = std::max(t, svid->not_after);
   }
   metrics_.SetSvidNotAfter(not_after);
-  metrics_.SetEntries(snapshot->entries.size());
-  if (snapshot->bundle != nullptr) metrics_.SetBundleSequence(snapshot->bundle->sequence());
 }
 
 void Manager::WatchLoop() {

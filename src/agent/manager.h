@@ -71,7 +71,9 @@ class Manager final : public JwtSigner {
   // Plan is what one snapshot asks of the loop, worked out once per generation: with
   // thousands of SVIDs, scanning them at every wake-up was the idle agent's main cost.
   struct Plan {
-    uint64_t generation = UINT64_MAX;
+    // The snapshot versions the plan was made for.
+    uint64_t entries_version = UINT64_MAX;
+    uint64_t svids_version = UINT64_MAX;
     bool missing = false;  // an entry has no SVID, or one issued for other entry fields
     absl::Time earliest_window = absl::InfiniteFuture();  // of RenewWindowStart
     absl::Time earliest_renew = absl::InfiniteFuture();
@@ -114,7 +116,7 @@ class Manager final : public JwtSigner {
 
   // Used by the loop thread only.
   mutable Plan plan_;
-  uint64_t published_generation_ = UINT64_MAX;
+  uint64_t published_svids_version_ = UINT64_MAX;
 
   std::thread loop_;
   std::thread watch_;

@@ -12,7 +12,9 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/time/time.h"
+#include "grpcpp/support/slice.h"
 #include "meshid/base/secret.h"
 #include "meshid/ca/v1/ca.pb.h"
 #include "meshid/pki/bundle.h"
@@ -26,7 +28,11 @@ struct CachedSvid {
   std::string spiffe_id;
   std::string serial;
   std::string chain_der;  // DER certificates, leaf first, as the Workload API sends them
-  std::shared_ptr<const base::SecretString> key_der;  // PKCS#8 DER
+  // The Workload API's X509SVID fields spiffe_id, x509_svid and x509_svid_key (PKCS#8 DER)
+  // in protobuf wire format, encoded once at issuance. Responses refer to this buffer
+  // without copying it and append the bundle and hint (x509_streams.h); it is wiped when
+  // the last of them is gone. The key exists nowhere else.
+  grpc::Slice x509_fields;
   absl::Time not_before;
   absl::Time not_after;
   absl::Time renew_at;
@@ -37,18 +43,27 @@ struct CachedSvid {
 // EntryFingerprint returns what of `entry` an SVID depends on (ID, DNS names, TTL).
 std::string EntryFingerprint(const ca::v1::Entry& entry);
 
+using EntryMap = absl::flat_hash_map<std::string, std::shared_ptr<const ca::v1::Entry>>;
+using SvidMap = absl::flat_hash_map<std::string, std::shared_ptr<const CachedSvid>>;
+
 // Snapshot is the agent's state at one generation. Never modified once published.
 struct Snapshot {
   uint64_t generation = 0;
-  // Grows only when the set of entries changes, so that streams re-match selectors only then.
+  // Grow only when the entries, or the SVIDs, change: streams re-match selectors, and the
+  // manager re-plans renewals, only then (not on a bundle change).
   uint64_t entries_version = 0;
+  uint64_t svids_version = 0;
   std::shared_ptr<const pki::TrustBundle> bundle;
   std::string bundle_der;  // the bundle's roots, DER concatenated
+  // An X509SVID message with only `bundle` set, serialized: the tail of every SVID sent.
+  grpc::Slice x509_bundle_field;
   // The bundle's JWT authorities, parsed once per bundle, and their JWK Set.
   std::vector<pki::JwtAuthority> jwt_authorities;
   std::string jwks_json;
-  std::map<std::string, std::shared_ptr<const ca::v1::Entry>> entries;  // by entry ID
-  std::map<std::string, std::shared_ptr<const CachedSvid>> svids;       // by entry ID
+  // By entry ID. Shared between snapshots: a change copies only the map it modifies (see
+  // MutableMap), so that a bundle change copies neither.
+  std::shared_ptr<const EntryMap> entries = std::make_shared<const EntryMap>();
+  std::shared_ptr<const SvidMap> svids = std::make_shared<const SvidMap>();
 };
 
 class SvidCache {
@@ -71,6 +86,19 @@ class SvidCache {
   std::shared_ptr<const Snapshot> current_;
   bool shutdown_ = false;
 };
+
+// MutableMap replaces `map` in a snapshot being changed with a copy, and returns the copy.
+template <typename Map>
+Map& MutableMap(std::shared_ptr<const Map>& map) {
+  auto copy = std::make_shared<Map>(*map);
+  Map& mutable_map = *copy;
+  map = std::move(copy);
+  return mutable_map;
+}
+
+// EncodeX509Fields returns the X509SVID fields of CachedSvid::x509_fields.
+grpc::Slice EncodeX509Fields(const std::string& spiffe_id, const std::string& chain_der,
+                             const base::SecretString& key_der);
 
 // SetBundle puts `bundle` into `snapshot`.
 void SetBundle(Snapshot& snapshot, pki::TrustBundle bundle);

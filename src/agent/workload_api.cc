@@ -158,8 +158,17 @@ grpc::Status WorkloadApiService::Streaming(grpc::ServerContext* context,
   }
 }
 
-grpc::ServerWriteReactor<X509SVIDResponse>* WorkloadApiService::FetchX509SVID(
-    grpc::CallbackServerContext* context, const X509SVIDRequest*) {
+X509Reactor* WorkloadApiService::FetchX509SVID(grpc::CallbackServerContext* context,
+                                               const grpc::ByteBuffer* request) {
+  std::vector<grpc::Slice> slices;
+  std::string bytes;
+  if (request->Dump(&slices).ok()) {
+    for (const grpc::Slice& slice : slices) bytes.append(slice.begin(), slice.end());
+  }
+  if (X509SVIDRequest parsed; !parsed.ParseFromString(bytes)) {
+    return RejectedX509(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                     "the request is not an X509SVIDRequest message"));
+  }
   absl::StatusOr<Caller> caller = Identify(context);
   if (!caller.ok()) return RejectedX509(api::ToGrpcStatus(caller.status()));
   return x509_streams_.Open(*std::move(caller));

@@ -41,10 +41,10 @@ class PeerRegistry {
   std::map<int, Peer> peers_;
 };
 
-// FetchX509SVID, the stream every workload holds, is served with the callback API (see
-// x509_streams.h); the other methods are synchronous.
+// FetchX509SVID, the stream every workload holds, is served with the callback API and
+// pre-serialized responses (see x509_streams.h); the other methods are synchronous.
 class WorkloadApiService final
-    : public SpiffeWorkloadAPI::WithCallbackMethod_FetchX509SVID<SpiffeWorkloadAPI::Service> {
+    : public SpiffeWorkloadAPI::WithRawCallbackMethod_FetchX509SVID<SpiffeWorkloadAPI::Service> {
  public:
   WorkloadApiService(SvidCache& cache, AgentMetrics& metrics, WorkloadAttestor& attestor,
                      const PeerRegistry& peers, JwtSigner* jwt)
@@ -55,8 +55,8 @@ class WorkloadApiService final
         jwt_(jwt),
         x509_streams_(cache, metrics) {}
 
-  grpc::ServerWriteReactor<X509SVIDResponse>* FetchX509SVID(
-      grpc::CallbackServerContext* context, const X509SVIDRequest* request) override;
+  X509Reactor* FetchX509SVID(grpc::CallbackServerContext* context,
+                             const grpc::ByteBuffer* request) override;
   grpc::Status FetchX509Bundles(grpc::ServerContext* context, const X509BundlesRequest* request,
                                 grpc::ServerWriter<X509BundlesResponse>* writer) override;
   grpc::Status FetchJWTSVID(grpc::ServerContext* context, const JWTSVIDRequest* request,

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "google/protobuf/wire_format_lite.h"
 
 namespace meshid::agent {
 
@@ -15,7 +16,7 @@ std::string Caller::Describe() const {
 std::vector<std::shared_ptr<const ca::v1::Entry>> MatchingEntries(const Snapshot& snapshot,
                                                                   const Caller& caller) {
   std::vector<std::shared_ptr<const ca::v1::Entry>> matched;
-  for (const auto& [id, entry] : snapshot.entries) {
+  for (const auto& [id, entry] : *snapshot.entries) {
     const std::vector<std::string> selectors(entry->selectors().begin(), entry->selectors().end());
     if (SelectorsMatch(selectors, caller.selectors)) matched.push_back(entry);
   }
@@ -33,31 +34,11 @@ grpc::Status NoIdentity(const Caller& caller) {
                                    caller.Describe(), ")"));
 }
 
-bool BuildX509Response(const Snapshot& s,
-                       const std::vector<std::shared_ptr<const ca::v1::Entry>>& matched,
-                       X509SVIDResponse* out, std::string* key) {
-  if (s.bundle == nullptr) return false;
-  bool any = false;
-  for (const auto& entry : matched) {
-    auto svid = s.svids.find(entry->id());
-    if (svid == s.svids.end()) continue;
-    any = true;
-    absl::StrAppend(key, svid->second->serial, ",");
-    if (out == nullptr) continue;
-    X509SVID* item = out->add_svids();
-    item->set_spiffe_id(svid->second->spiffe_id);
-    item->set_x509_svid(svid->second->chain_der);
-    item->set_x509_svid_key(std::string(svid->second->key_der->view()));
-    item->set_bundle(s.bundle_der);
-    item->set_hint(entry->hint());
-  }
-  absl::StrAppend(key, "|", s.bundle->sequence());
-  return any;
-}
-
 namespace {
 
-class Rejected final : public grpc::ServerWriteReactor<X509SVIDResponse> {
+using google::protobuf::internal::WireFormatLite;
+
+class Rejected final : public X509Reactor {
  public:
   explicit Rejected(const grpc::Status& status) { Finish(status); }
   void OnDone() override { delete this; }
@@ -65,14 +46,65 @@ class Rejected final : public grpc::ServerWriteReactor<X509SVIDResponse> {
 
 }  // namespace
 
-grpc::ServerWriteReactor<X509SVIDResponse>* RejectedX509(const grpc::Status& status) {
-  return new Rejected(status);
+bool UpdateX509Content(const Snapshot& s,
+                       const std::vector<std::shared_ptr<const ca::v1::Entry>>& matched,
+                       X509Content& content) {
+  if (s.bundle == nullptr) return false;
+  const uint64_t sequence = s.bundle->sequence();
+  if (content.svids == s.svids && content.entries_version == s.entries_version) {
+    if (content.items.empty() || content.bundle_sequence == sequence) return false;
+    content.bundle_sequence = sequence;
+    return true;
+  }
+  X509Content next{{}, sequence, s.svids, s.entries_version};
+  for (const auto& entry : matched) {
+    auto svid = s.svids->find(entry->id());
+    if (svid != s.svids->end()) next.items.push_back({entry, svid->second});
+  }
+  const bool same = next.bundle_sequence == content.bundle_sequence &&
+                    std::equal(next.items.begin(), next.items.end(), content.items.begin(),
+                               content.items.end(), [](const auto& a, const auto& b) {
+                                 return a.svid == b.svid && a.entry->hint() == b.entry->hint();
+                               });
+  content = std::move(next);
+  return !content.items.empty() && !same;
 }
+
+grpc::ByteBuffer EncodeX509Response(const Snapshot& s, const X509Content& content) {
+  const grpc::Slice& bundle = s.x509_bundle_field;
+  std::vector<grpc::Slice> slices;
+  slices.reserve(3 * content.items.size());
+  for (const X509Content::Item& item : content.items) {
+    const std::string& hint = item.entry->hint();
+    size_t size = item.svid->x509_fields.size() + bundle.size();
+    if (!hint.empty()) {
+      size += WireFormatLite::TagSize(X509SVID::kHintFieldNumber, WireFormatLite::TYPE_STRING) +
+              WireFormatLite::StringSize(hint);
+    }
+    // The X509SVID's tag and length, then its fields, bundle and hint.
+    uint8_t head[16];
+    uint8_t* p = WireFormatLite::WriteTagToArray(X509SVIDResponse::kSvidsFieldNumber,
+                                                 WireFormatLite::WIRETYPE_LENGTH_DELIMITED, head);
+    p = google::protobuf::io::CodedOutputStream::WriteVarint32ToArray(static_cast<uint32_t>(size),
+                                                                      p);
+    slices.emplace_back(head, p - head);
+    slices.push_back(item.svid->x509_fields);
+    slices.push_back(bundle);
+    if (!hint.empty()) {
+      X509SVID hint_only;
+      hint_only.set_hint(hint);
+      slices.emplace_back(hint_only.SerializeAsString());
+    }
+  }
+  return grpc::ByteBuffer(slices.data(), slices.size());
+}
+
+X509Reactor* RejectedX509(const grpc::Status& status) { return new Rejected(status); }
 
 // Stream is one FetchX509SVID call. It writes at most one response at a time; snapshots
 // offered meanwhile are folded into the next write. Finish is called outside the lock, so
 // that an OnDone run inline cannot take the registry lock while this one is held.
-class X509Streams::Stream final : public grpc::ServerWriteReactor<X509SVIDResponse> {
+class X509Streams::Stream final : public X509Reactor {
  public:
   Stream(X509Streams& owner, Caller caller) : owner_(owner), caller_(std::move(caller)) {
     owner_.metrics_.ClientConnected();
@@ -133,12 +165,8 @@ class X509Streams::Stream final : public grpc::ServerWriteReactor<X509SVIDRespon
       MarkFinished(NoIdentity(caller_), finish);
       return;
     }
-    std::string key;
-    if (!BuildX509Response(*latest_, matched_, nullptr, &key) || key == last_sent_) return;
-    response_.Clear();
-    key.clear();
-    BuildX509Response(*latest_, matched_, &response_, &key);
-    last_sent_ = std::move(key);
+    if (!UpdateX509Content(*latest_, matched_, sent_)) return;
+    response_ = EncodeX509Response(*latest_, sent_);
     writing_ = true;
     StartWrite(&response_);
   }
@@ -159,8 +187,8 @@ class X509Streams::Stream final : public grpc::ServerWriteReactor<X509SVIDRespon
   uint64_t sent_generation_ = UINT64_MAX;
   uint64_t matched_version_ = UINT64_MAX;
   std::vector<std::shared_ptr<const ca::v1::Entry>> matched_;
-  std::string last_sent_;
-  X509SVIDResponse response_;
+  X509Content sent_;  // what the client holds
+  grpc::ByteBuffer response_;
   bool writing_ = false;
   bool finished_ = false;
 };
@@ -179,7 +207,7 @@ void X509Streams::DeleteRetired() {
   retired_.clear();
 }
 
-grpc::ServerWriteReactor<X509SVIDResponse>* X509Streams::Open(Caller caller) {
+X509Reactor* X509Streams::Open(Caller caller) {
   auto* stream = new Stream(*this, std::move(caller));
   bool stopped;
   {

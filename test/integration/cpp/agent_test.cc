@@ -185,6 +185,31 @@ TEST_F(AgentTest, ACallWithoutTheSecurityHeaderIsInvalidArgument) {
   EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::UNIMPLEMENTED);
 }
 
+TEST_F(AgentTest, AFetchX509SvidRequestThatIsNotTheMessageIsInvalidArgument) {
+  StartCa();
+  StartAgent();
+  auto channel =
+      grpc::CreateChannel("unix:" + agent_->socket_path(), grpc::InsecureChannelCredentials());
+  grpc::GenericStub stub(channel);
+  grpc::ClientContext context;
+  WithHeader(context);
+  const std::string garbage = "\xff\xff\xff\xff";  // a field tag that never ends
+  grpc::Slice slice(garbage);
+  grpc::ByteBuffer request(&slice, 1);
+  grpc::CompletionQueue cq;
+  grpc::ByteBuffer response;
+  grpc::Status status;
+  std::unique_ptr<grpc::GenericClientAsyncResponseReader> call =
+      stub.PrepareUnaryCall(&context, "/SpiffeWorkloadAPI/FetchX509SVID", request, &cq);
+  call->StartCall();
+  call->Finish(&response, &status, nullptr);
+  void* tag;
+  bool ok;
+  ASSERT_TRUE(cq.Next(&tag, &ok));
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
+  EXPECT_THAT(status.error_message(), HasSubstr("not an X509SVIDRequest"));
+}
+
 TEST_F(AgentTest, JwtSvidsAreIssuedValidatedAndVerifiableByPyJwt) {
   StartCa();
   StartAgent();
