@@ -99,7 +99,8 @@ class DocumentReader {
     if (IsAbsent(node["kind"])) return FieldError(kind_path, "is required");
     MESHID_ASSIGN_OR_RETURN(std::string api, ReadString(node["apiVersion"], api_path));
     MESHID_ASSIGN_OR_RETURN(std::string kind, ReadString(node["kind"], kind_path));
-    if (kind == "List" && api == "v1") {
+    // kubectl writes `kind: List`; typed lists (AuthorizationPolicyList) read the same way.
+    if ((kind == "List" && api == "v1") || (absl::EndsWith(kind, "List") && node["items"])) {
       if (in_list) return FieldError(kind_path, "a List inside a List is not supported");
       MESHID_RETURN_IF_ERROR(CheckFields(node, path, {"apiVersion", "kind", "metadata", "items"}));
       std::string items_path = Field(path, "items");

@@ -85,6 +85,14 @@ metadata: {name: web}
                                      "authz.yaml doc 2: kind Deployment (apps/v1) skipped"));
 }
 
+TEST(LoaderTest, ReadsTypedList) {
+  absl::StatusOr<LoadResult> r = LoadText(
+      "apiVersion: security.istio.io/v1\nkind: AuthorizationPolicyList\nitems:\n"
+      "- {apiVersion: security.istio.io/v1, kind: AuthorizationPolicy, metadata: {name: a}}\n");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->policies.authorization_policies.size(), 1u);
+}
+
 TEST(LoaderTest, NamespaceDefaultsToDefault) {
   absl::StatusOr<LoadResult> r = LoadText(
       "apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {name: a}\n");
