@@ -29,14 +29,16 @@ function(meshid_module name)
                                        PRIVATE ${M_PRIVATE_LIBS})
 endfunction()
 
-# meshid_test(NAME SOURCES ... LIBS ...) builds one GoogleTest binary and registers its
-# tests with CTest. Tests are listed when CTest runs, so building never runs test code.
+# meshid_test(NAME SOURCES ... LIBS ... [PREFIX p]) builds one GoogleTest binary and registers
+# its tests with CTest, their names starting with PREFIX when given (so that `ctest -R policy`
+# selects a module). Tests are listed when CTest runs, so building never runs test code.
 function(meshid_test name)
   if(NOT MESHID_BUILD_TESTS)
     return()
   endif()
-  cmake_parse_arguments(T "" "" "SOURCES;LIBS" ${ARGN})
+  cmake_parse_arguments(T "" "PREFIX" "SOURCES;LIBS" ${ARGN})
   add_executable(${name} ${T_SOURCES})
   target_link_libraries(${name} PRIVATE ${T_LIBS} GTest::gmock GTest::gtest_main)
-  gtest_discover_tests(${name} DISCOVERY_MODE PRE_TEST DISCOVERY_TIMEOUT 60)
+  gtest_discover_tests(${name} DISCOVERY_MODE PRE_TEST DISCOVERY_TIMEOUT 60
+                       TEST_PREFIX "${T_PREFIX}")
 endfunction()

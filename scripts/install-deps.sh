@@ -11,6 +11,8 @@ packages=(
   libssl-dev libabsl-dev libcli11-dev nlohmann-json3-dev libyaml-cpp-dev libspdlog-dev libfmt-dev
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc libsqlite3-dev
   libcpp-httplib-dev prometheus-cpp-dev
+  # Boost.URL: request-path normalization for policy matching (src/policy/path.cc)
+  libboost-url1.81-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   # peers and tools the integration tests drive (python3-jwt: an independent JWT-SVID

@@ -48,6 +48,7 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream
   AddCaCommands(app, io);
   AddAdminCommands(app, io);
   AddAgentCommands(app, io);
+  AddPolicyCommands(app, io);
 
   std::vector<const char*> argv;
   argv.reserve(args.size());

@@ -51,6 +51,7 @@ TEST_F(CliTest, HelpHasExamplesAndExitsZero) {
                                        {"pki", "sign"},
                                        {"x509", "inspect"},
                                        {"x509", "verify"},
+                                       {"policy", "eval"},
                                        {"check"}}) {
     cmd.push_back("--help");
     EXPECT_EQ(Run(cmd), kExitOk) << cmd[0];
@@ -248,6 +249,56 @@ TEST_F(CliTest, BadTrustDomainWritesNothing) {
             kExitError);
   EXPECT_THAT(err_.str(), HasSubstr("lowercase"));
   EXPECT_FALSE(fs::exists(Path("pki")));
+}
+
+TEST_F(CliTest, PolicyEvalExitCodesAndJson) {
+  std::ofstream(Path("authz.yaml")) << R"(apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: httpbin, namespace: foo}
+spec:
+  rules:
+  - from: [{source: {namespaces: [bar]}}]
+    to: [{operation: {methods: [GET]}}]
+---
+apiVersion: security.istio.io/v1
+kind: PeerAuthentication
+metadata: {name: default, namespace: foo}
+spec: {mtls: {mode: STRICT}}
+)";
+  std::vector<std::string> base = {"policy",      "eval", "-f",     Path("authz.yaml"),
+                                   "--namespace", "foo",  "--port", "8000",
+                                   "-o",          "json"};
+  auto with = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = base;
+    args.insert(args.end(), extra.begin(), extra.end());
+    return args;
+  };
+  ASSERT_EQ(Run(with({"--peer-principal", "cluster.local/ns/bar/sa/sleep", "--method", "GET"})),
+            kExitOk)
+      << err_.str();
+  nlohmann::json doc = nlohmann::json::parse(out_.str());
+  EXPECT_EQ(doc["decision"], "ALLOW");
+  EXPECT_EQ(doc["policy"], "foo/httpbin");
+  EXPECT_EQ(doc["reason"], "allowed_by_policy");
+  EXPECT_EQ(doc["mtls_mode"], "STRICT");
+  EXPECT_EQ(doc["protocol"], "http");
+  EXPECT_EQ(doc["path"], "/");
+  EXPECT_TRUE(doc["audit"].is_array());
+
+  ASSERT_EQ(Run(with({"--peer-principal", "cluster.local/ns/bar/sa/sleep"})), kExitWarning);
+  doc = nlohmann::json::parse(out_.str());
+  EXPECT_EQ(doc["decision"], "DENY");
+  EXPECT_EQ(doc["reason"], "no_allow_match");
+  EXPECT_EQ(doc["protocol"], "tcp");
+
+  ASSERT_EQ(Run(with({})), kExitWarning);
+  doc = nlohmann::json::parse(out_.str());
+  EXPECT_EQ(doc["reason"], "plaintext_rejected");
+  EXPECT_EQ(doc["policy"], "foo/default");
+
+  EXPECT_EQ(Run(with({"--plaintext", "--peer-principal", "a/b"})), kExitError);
+  EXPECT_EQ(err_.str(), "meshid: give --peer-principal or --plaintext, not both\n");
+  EXPECT_TRUE(out_.str().empty());
 }
 
 }  // namespace

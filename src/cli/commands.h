@@ -14,5 +14,7 @@ void AddCaCommands(CLI::App& app, Io& io);
 void AddAdminCommands(CLI::App& app, Io& io);
 // AddAgentCommands adds `agent` and `svid`.
 void AddAgentCommands(CLI::App& app, Io& io);
+// AddPolicyCommands adds `policy` (eval).
+void AddPolicyCommands(CLI::App& app, Io& io);
 
 }  // namespace meshid::cli
