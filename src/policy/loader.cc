@@ -178,20 +178,23 @@ auto OrderKey(const T& p) {
                          m.creation_timestamp.value_or(absl::InfinitePast()), m.load_order);
 }
 
+// SortAndNote orders `items` oldest first and notes an object defined twice. Both copies are
+// kept: Istio's documentation shows related policies under one name (the PeerAuthentication
+// reference's namespace and workload policies are both foo/default), and evaluating what
+// the files say is what `policy eval` is for; `kubectl apply` would keep only the last.
 template <typename T>
-absl::Status SortAndCheck(std::vector<T>& items, absl::string_view kind) {
+void SortAndNote(std::vector<T>& items, absl::string_view kind, std::vector<std::string>& notes) {
   std::map<std::string, const ObjectMeta*> seen;
   for (const T& item : items) {
     auto [it, inserted] = seen.emplace(item.meta.FullName(), &item.meta);
     if (!inserted) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(item.meta.source, ": ", kind, " ", item.meta.FullName(),
-                       " is already defined in ", it->second->source));
+      notes.push_back(absl::StrCat(item.meta.source, ": ", kind, " ", item.meta.FullName(),
+                                   " is also defined in ", it->second->source,
+                                   "; both are evaluated, but kubectl apply keeps only the last"));
     }
   }
   std::stable_sort(items.begin(), items.end(),
                    [](const T& a, const T& b) { return OrderKey(a) < OrderKey(b); });
-  return absl::OkStatus();
 }
 
 }  // namespace
@@ -246,10 +249,9 @@ absl::Status Loader::AddText(absl::string_view text, absl::string_view source) {
 }
 
 absl::StatusOr<LoadResult> Loader::Finish() && {
-  MESHID_RETURN_IF_ERROR(SortAndCheck(result_.policies.peer_authentications, "PeerAuthentication"));
-  MESHID_RETURN_IF_ERROR(
-      SortAndCheck(result_.policies.authorization_policies, "AuthorizationPolicy"));
-  MESHID_RETURN_IF_ERROR(SortAndCheck(result_.policies.destination_rules, "DestinationRule"));
+  SortAndNote(result_.policies.peer_authentications, "PeerAuthentication", result_.notes);
+  SortAndNote(result_.policies.authorization_policies, "AuthorizationPolicy", result_.notes);
+  SortAndNote(result_.policies.destination_rules, "DestinationRule", result_.notes);
   return std::move(result_);
 }
 

@@ -31,7 +31,7 @@ struct LoadResult {
 absl::StatusOr<LoadResult> LoadPolicyFiles(const std::vector<std::string>& paths);
 
 // Loader accumulates documents from several sources; Finish() orders the policies (oldest
-// first) and checks that no object is defined twice.
+// first) and notes objects defined twice (both are kept; see loader.cc).
 class Loader {
  public:
   // AddText parses `text` read from `source` (a file name, for messages).
