@@ -44,7 +44,7 @@ status=0
     nice -n 19 "$fuzzer" -max_total_time="$seconds" -rss_limit_mb=2048 -max_len=65536 \
     -timeout=25 -print_final_stats=1 -dict="$root/src/policy/fuzz/policy_loader.dict" \
     -artifact_prefix="$work/artifacts/" "$@" "$work/corpus" "${seeds[@]}" 2>&1 |
-    tee "$work/fuzz.log" | { grep -v -E '^#[0-9]+\s+(NEW|REDUCE|pulse)' || true; }
+    tee "$work/fuzz.log" | { grep -v -E '^(#[0-9]+\s+(NEW|REDUCE|pulse)|\s+NEW_FUNC)' || true; }
 ) || status=$?
 
 if [ "$status" -ne 0 ] || [ -n "$(ls -A "$work/artifacts")" ]; then
@@ -53,6 +53,5 @@ if [ "$status" -ne 0 ] || [ -n "$(ls -A "$work/artifacts")" ]; then
   echo "fuzz: full log: $work/fuzz.log" >&2
   exit 1
 fi
-grep -E '^(Done|stat::)' "$work/fuzz.log" || true
 [ "${FUZZ_KEEP:-0}" = 1 ] || rm -rf "$work"
 echo "fuzz: no crash, leak or undefined behaviour in ${seconds}s"

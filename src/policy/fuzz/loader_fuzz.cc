@@ -5,6 +5,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <utility>
 #include <vector>
@@ -109,8 +111,14 @@ void EvaluateLoaded(const PolicySet& set) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using meshid::policy::Loader;
   absl::string_view text(reinterpret_cast<const char*>(data), size);
+  // MESHID_FUZZ_VERBOSE=1 prints why an input did not load: for checking that a seed gets past
+  // the parser (policy_loader_fuzz SEED...).
+  static const bool verbose = std::getenv("MESHID_FUZZ_VERBOSE") != nullptr;
   Loader loader;
-  if (!loader.AddText(text, "fuzz.yaml").ok()) return 0;
+  if (absl::Status s = loader.AddText(text, "fuzz.yaml"); !s.ok()) {
+    if (verbose) std::fprintf(stderr, "%s\n", std::string(s.message()).c_str());
+    return 0;
+  }
   absl::StatusOr<meshid::policy::LoadResult> result = std::move(loader).Finish();
   if (!result.ok()) return 0;
   meshid::policy::EvaluateLoaded(result->policies);
