@@ -7,6 +7,8 @@ set -euo pipefail
 packages=(
   # toolchain
   g++ cmake ninja-build pkg-config clang-format clang-tidy
+  # clang + libFuzzer (libclang_rt.fuzzer) for the `fuzz` preset (scripts/fuzz.sh)
+  clang libclang-rt-14-dev
   # libraries (DESIGN.md, "Chosen dependencies")
   libssl-dev libabsl-dev libcli11-dev nlohmann-json3-dev libyaml-cpp-dev libspdlog-dev libfmt-dev
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc libsqlite3-dev

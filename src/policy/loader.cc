@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <optional>
 #include <set>
+#include <sstream>
 #include <tuple>
 
 #include "absl/strings/match.h"
@@ -11,6 +13,8 @@
 #include "meshid/base/status.h"
 #include "parse.h"
 #include "yaml-cpp/depthguard.h"
+#include "yaml-cpp/eventhandler.h"
+#include "yaml-cpp/parser.h"
 #include "yaml_reader.h"
 
 namespace meshid::policy {
@@ -197,6 +201,43 @@ void SortAndNote(std::vector<T>& items, absl::string_view kind, std::vector<std:
                    [](const T& a, const T& b) { return OrderKey(a) < OrderKey(b); });
 }
 
+// DocumentStarts records where each document starts and builds nothing.
+class DocumentStarts : public YAML::EventHandler {
+ public:
+  void OnDocumentStart(const YAML::Mark& mark) override { start = mark; }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+
+  YAML::Mark start;
+};
+
+// FindStuckToken returns where yaml-cpp 0.7's LoadAll would never end, or nullopt. A token
+// that cannot start a node at the top level (the ',' of ",", "{}," or "...\n,") is never
+// consumed, and LoadAll appends a null document per turn until memory runs out
+// (jbeder/yaml-cpp#1040, fixed after 0.8.0; found by src/policy/fuzz). This pass builds
+// nothing and stops at a document that starts where the previous one did. It throws what
+// LoadAll would throw.
+std::optional<YAML::Mark> FindStuckToken(const std::string& text) {
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  DocumentStarts handler;
+  int previous = -1;
+  while (parser.HandleNextDocument(handler)) {
+    if (handler.start.pos == previous) return handler.start;
+    previous = handler.start.pos;
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 absl::Status Loader::AddText(absl::string_view text, absl::string_view source) {
@@ -205,9 +246,15 @@ absl::Status Loader::AddText(absl::string_view text, absl::string_view source) {
         absl::StrCat(source, ": not YAML text (binary data at byte ", bad, ")"));
   }
   std::vector<YAML::Node> docs;
+  std::string yaml(text);
   // yaml-cpp reports errors by throwing; this is the edge where they become a Status.
   try {
-    docs = YAML::LoadAll(std::string(text));
+    if (std::optional<YAML::Mark> stuck = FindStuckToken(yaml)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          source, ": not valid YAML: line ", stuck->line + 1, ", column ", stuck->column + 1,
+          ": unexpected '", yaml.substr(static_cast<size_t>(stuck->pos), 1), "'"));
+    }
+    docs = YAML::LoadAll(yaml);
   } catch (const YAML::DeepRecursion& e) {
     return absl::InvalidArgumentError(absl::StrCat(
         source, ": line ", e.mark.line + 1, ": YAML nested too deeply (", e.depth(), " levels)"));

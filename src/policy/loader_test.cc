@@ -305,6 +305,14 @@ TEST(LoaderTest, DeeplyNestedFlowYamlIsAnError) {
   EXPECT_THAT(ErrorOf(std::string(100000, '{')), HasSubstr("nested too deeply"));
 }
 
+// Found by src/policy/fuzz: yaml-cpp 0.7's LoadAll looped forever, allocating, on these.
+TEST(LoaderTest, StrayTopLevelCommaIsAnErrorNotAnEndlessLoop) {
+  EXPECT_THAT(ErrorOf(","), HasSubstr(": not valid YAML: line 1, column 1: unexpected ','"));
+  EXPECT_THAT(ErrorOf("{},\n"), HasSubstr(": not valid YAML: line 1, column 3: unexpected ','"));
+  EXPECT_THAT(ErrorOf("kind: List\n...\n, x\n"),
+              HasSubstr(": not valid YAML: line 3, column 1: unexpected ','"));
+}
+
 TEST(LoaderTest, DeeplyNestedBlockYamlIsAnError) {
   std::string text;
   for (int i = 0; i < 5000; ++i) text += std::string(i, ' ') + "- \n";
