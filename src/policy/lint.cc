@@ -7,7 +7,6 @@
 #include <map>
 #include <optional>
 #include <set>
-#include <tuple>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -135,6 +134,41 @@ std::string TlsDescription(TlsMode mode) {
                                    : "SIMPLE (TLS without a client certificate)";
 }
 
+// Hit is a STRICT server found behind a DestinationRule host on one port.
+struct Hit {
+  std::string namespace_name;
+  std::string guess;  // why it is a guess; empty once one candidate made it certain
+  TlsMode mode = TlsMode::kUnset;
+  std::string scope;
+};
+
+// StrictHits resolves the server's mode for every candidate behind `target` and every port of
+// `modes`, keyed by (STRICT policy, port).
+std::map<std::pair<std::string, uint32_t>, Hit> StrictHits(
+    const PolicySet& set, const LintOptions& options, const HostTarget& target,
+    const std::vector<std::pair<uint32_t, TlsMode>>& modes) {
+  std::vector<std::string> namespaces = {target.namespace_name};
+  if (target.all_namespaces) {
+    std::set<std::string> known = KnownNamespaces(set, options);
+    namespaces.assign(known.begin(), known.end());
+  }
+  std::map<std::pair<std::string, uint32_t>, Hit> hits;
+  for (const std::string& ns : namespaces) {
+    for (const Candidate& c : CandidatesIn(ns, target, options)) {
+      for (const auto& [port, mode] : modes) {
+        MtlsResolution r = ResolveMtlsMode(set, {ns, c.labels}, port, options.root_namespace);
+        if (r.mode != MtlsMode::kStrict) continue;
+        // A mesh or namespace mode holds for every pod of the namespace, whichever pods are
+        // behind the host; only a workload mode depends on the guess about them.
+        std::string guess = r.scope == "mesh" || r.scope == "namespace" ? target.guess : c.guess;
+        auto [it, inserted] = hits.try_emplace({r.policy, port}, Hit{ns, guess, mode, r.scope});
+        if (!inserted && guess.empty()) it->second.guess.clear();
+      }
+    }
+  }
+  return hits;
+}
+
 void CheckStrictPlaintextClients(const PolicySet& set, const LintOptions& options,
                                  std::vector<Finding>& out) {
   for (const DestinationRule& dr : set.destination_rules) {
@@ -148,48 +182,18 @@ void CheckStrictPlaintextClients(const PolicySet& set, const LintOptions& option
     if (modes.empty()) continue;
     std::optional<HostTarget> target = TargetOf(dr, options.domain_suffix);
     if (!target) continue;
-    std::vector<std::string> namespaces;
-    if (target->all_namespaces) {
-      std::set<std::string> known = KnownNamespaces(set, options);
-      namespaces.assign(known.begin(), known.end());
-    } else {
-      namespaces.push_back(target->namespace_name);
-    }
-    // Per (STRICT policy, port): the namespace it was found in and why it is a guess (empty
-    // once one candidate made it certain).
-    std::map<std::pair<std::string, uint32_t>,
-             std::tuple<std::string, std::string, TlsMode, std::string>>
-        hits;
-    for (const std::string& ns : namespaces) {
-      for (const Candidate& c : CandidatesIn(ns, *target, options)) {
-        for (const auto& [port, mode] : modes) {
-          MtlsResolution r = ResolveMtlsMode(set, {ns, c.labels}, port, options.root_namespace);
-          if (r.mode != MtlsMode::kStrict) continue;
-          // A mesh or namespace mode holds for every pod of the namespace, whichever pods
-          // are behind the host; only a workload mode depends on the guess about them.
-          std::string guess = r.scope == "mesh" || r.scope == "namespace" ? target->guess : c.guess;
-          auto key = std::make_pair(r.policy, port);
-          auto it = hits.find(key);
-          if (it == hits.end()) {
-            hits.emplace(key, std::make_tuple(ns, guess, mode, r.scope));
-          } else if (guess.empty()) {
-            std::get<1>(it->second).clear();
-          }
-        }
-      }
-    }
     std::string host = QualifyHost(dr.host, dr.meta.namespace_name, options.domain_suffix);
-    for (const auto& [key, value] : hits) {
-      const auto& [ns, guess, mode, scope] = value;
-      std::string on_port = key.second == 0 ? "" : absl::StrCat(" on port ", key.second);
+    for (const auto& [key, hit] : StrictHits(set, options, *target, modes)) {
+      const auto& [policy, port] = key;
+      std::string on_port = port == 0 ? "" : absl::StrCat(" on port ", port);
       std::string message = absl::StrCat(
-          "sets tls.mode ", TlsDescription(mode), " for clients of ", host, on_port, ", but ",
-          key.first, " makes the server in namespace ", ns, " STRICT (", scope,
+          "sets tls.mode ", TlsDescription(hit.mode), " for clients of ", host, on_port, ", but ",
+          policy, " makes the server in namespace ", hit.namespace_name, " STRICT (", hit.scope,
           " scope): every such connection is refused; use ISTIO_MUTUAL, or remove the tls "
           "setting so that auto mTLS chooses");
-      if (!guess.empty()) absl::StrAppend(&message, " (matched by namespace: ", guess, ")");
-      AddFinding(out, guess.empty() ? Severity::kError : Severity::kWarning,
-                 kCheckStrictPlaintextClient, dr.meta, "DestinationRule", message, key.first);
+      if (!hit.guess.empty()) absl::StrAppend(&message, " (matched by namespace: ", hit.guess, ")");
+      AddFinding(out, hit.guess.empty() ? Severity::kError : Severity::kWarning,
+                 kCheckStrictPlaintextClient, dr.meta, "DestinationRule", message, policy);
     }
   }
 }

@@ -61,7 +61,8 @@ struct LintOptions {
 };
 
 // Lint checks `set`; `loader_notes` (LoadResult::notes) become info findings. Findings come
-// errors first, then warnings, then info, each group in the order the objects were loaded.
+// errors first, then warnings, then info; within a severity, check by check, and for each
+// check in the order of the objects (oldest first).
 std::vector<Finding> Lint(const PolicySet& set, const std::vector<std::string>& loader_notes,
                           const LintOptions& options);
 
