@@ -21,6 +21,12 @@ bool IsSystemNamespace(absl::string_view ns) {
   return ns == "kube-system" || ns == "kube-public" || ns == "kube-node-lease";
 }
 
+// WhereToAddDefaultDeny says where an allow-nothing policy for `ns` goes.
+std::string WhereToAddDefaultDeny(const std::string& ns, const LintOptions& options) {
+  if (ns == options.root_namespace) return absl::StrCat(ns, " (it then applies to the whole mesh)");
+  return absl::StrCat(ns, ", or in ", options.root_namespace, " for the whole mesh");
+}
+
 std::string SelectorText(const WorkloadSelector& selector) {
   std::vector<std::string> parts;
   for (const auto& [k, v] : selector.match_labels) parts.push_back(absl::StrCat(k, "=", v));
@@ -151,7 +157,7 @@ void CheckDefaultDeny(const PolicySet& set, const LintOptions& options, std::vec
         "namespace ", ns, " has ", scope, " (", ap.meta.FullName(),
         ") but no default-deny: workloads no ALLOW policy selects accept any caller; add an "
         "allow-nothing AuthorizationPolicy (spec: {}) in ",
-        ns, ", or in ", options.root_namespace, " for the whole mesh");
+        WhereToAddDefaultDeny(ns, options));
     out.push_back(std::move(f));
   }
   if (options.pods == nullptr) return;
@@ -171,7 +177,7 @@ void CheckDefaultDeny(const PolicySet& set, const LintOptions& options, std::vec
                              " but no default-deny: any caller is allowed unless an ALLOW policy "
                              "selects the workload; add an allow-nothing AuthorizationPolicy "
                              "(spec: {}) in ",
-                             ns, ", or in ", options.root_namespace, " for the whole mesh");
+                             WhereToAddDefaultDeny(ns, options));
     out.push_back(std::move(f));
   }
 }
