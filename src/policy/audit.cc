@@ -81,9 +81,9 @@ void AuditContainer(const Pod& pod, const Container& c, std::vector<AuditFinding
 
 bool HasMeshProxy(const Pod& pod, const AuditOptions& options) {
   for (const Container& c : pod.containers) {
-    bool named = c.name == kIstioProxyContainer ||
-                 std::find(options.proxy_containers.begin(), options.proxy_containers.end(),
-                           c.name) != options.proxy_containers.end();
+    bool named =
+        c.name == kIstioProxyContainer ||
+        std::ranges::find(options.proxy_containers, c.name) != options.proxy_containers.end();
     if (!named) continue;
     if (c.kind == Container::Kind::kContainer) return true;
     if (c.kind == Container::Kind::kInit && c.restart_policy == "Always") return true;

@@ -73,11 +73,12 @@ struct Candidate {
 };
 
 bool NamesService(const Labels& labels, absl::string_view service) {
-  for (const char* key : {"app", "app.kubernetes.io/name", "service.istio.io/canonical-name"}) {
-    auto it = labels.find(key);
-    if (it != labels.end() && it->second == service) return true;
-  }
-  return false;
+  return std::ranges::any_of(std::initializer_list<const char*>{"app", "app.kubernetes.io/name",
+                                                                "service.istio.io/canonical-name"},
+                             [&](const char* key) {
+                               auto it = labels.find(key);
+                               return it != labels.end() && it->second == service;
+                             });
 }
 
 std::vector<Candidate> CandidatesIn(const std::string& ns, const HostTarget& target,
@@ -206,7 +207,7 @@ void CheckPermissiveExpiry(const PolicySet& set, const LintOptions& options,
     if (workload && root) continue;  // Istio ignores it: the PERMISSIVE has no effect
     std::vector<std::string> scopes;
     if (pa.mode == MtlsMode::kPermissive) {
-      scopes.push_back(workload ? "workload scope" : root ? "mesh scope" : "namespace scope");
+      scopes.emplace_back(workload ? "workload scope" : root ? "mesh scope" : "namespace scope");
     }
     for (const auto& [port, mode] : pa.port_level) {
       if (mode == MtlsMode::kPermissive) scopes.push_back(absl::StrCat("port ", port));

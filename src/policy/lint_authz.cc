@@ -1,6 +1,7 @@
 // The AuthorizationPolicy checks of Lint (default-deny, principals, DENY rules on TCP) and the
 // selector check against --pods.
 
+#include <algorithm>
 #include <map>
 #include <set>
 #include <string>
@@ -40,10 +41,8 @@ std::string TrustDomainOf(absl::string_view principal) {
 }
 
 bool InTrustDomains(const std::string& td, const LintOptions& options) {
-  for (const std::string& t : options.trust_domains) {
-    if (absl::EqualsIgnoreCase(t, td)) return true;
-  }
-  return false;
+  return std::ranges::any_of(options.trust_domains,
+                             [&](const std::string& t) { return absl::EqualsIgnoreCase(t, td); });
 }
 
 // CheckPrincipal reports one principal pattern of policy `ap`.
@@ -118,10 +117,8 @@ absl::string_view HttpFieldName(Attribute a) {
 }
 
 bool HasPorts(const std::vector<FieldMatch>& fields) {
-  for (const FieldMatch& f : fields) {
-    if (f.attribute == Attribute::kPort && !f.negated) return true;
-  }
-  return false;
+  return std::ranges::any_of(
+      fields, [](const FieldMatch& f) { return f.attribute == Attribute::kPort && !f.negated; });
 }
 
 }  // namespace
@@ -136,14 +133,14 @@ void CheckDefaultDeny(const PolicySet& set, const LintOptions& options, std::vec
   for (const AuthorizationPolicy& ap : set.authorization_policies) {
     if (IsDefaultDeny(ap)) covered.insert(ap.meta.namespace_name);
   }
-  if (covered.count(options.root_namespace) > 0) return;  // a mesh-wide default-deny
+  if (covered.contains(options.root_namespace)) return;  // a mesh-wide default-deny
   std::set<std::string> reported;
   for (const AuthorizationPolicy& ap : set.authorization_policies) {
     // An allow-nothing policy with a selector denies; only policies that allow something call
     // for a default-deny beside them.
     if (ap.action != Action::kAllow || ap.rules.empty() || !ap.target_refs.empty()) continue;
     const std::string& ns = ap.meta.namespace_name;
-    if (covered.count(ns) > 0 || !reported.insert(ns).second) continue;
+    if (covered.contains(ns) || !reported.insert(ns).second) continue;
     std::string scope =
         ns == options.root_namespace ? "mesh-wide ALLOW policies" : "ALLOW policies";
     Finding f;
@@ -166,7 +163,7 @@ void CheckDefaultDeny(const PolicySet& set, const LintOptions& options, std::vec
     if (!IsSystemNamespace(pod.namespace_name)) ++pods_per_ns[pod.namespace_name];
   }
   for (const auto& [ns, count] : pods_per_ns) {
-    if (covered.count(ns) > 0 || reported.count(ns) > 0) continue;
+    if (covered.contains(ns) || reported.contains(ns)) continue;
     Finding f;
     f.severity = Severity::kWarning;
     f.check = std::string(kCheckNoDefaultDeny);
