@@ -49,6 +49,7 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream
   AddAdminCommands(app, io);
   AddAgentCommands(app, io);
   AddPolicyCommands(app, io);
+  AddAuditCommands(app, io);
 
   std::vector<const char*> argv;
   argv.reserve(args.size());

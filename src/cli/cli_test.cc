@@ -1,5 +1,6 @@
 #include "meshid/cli/cli.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -25,6 +26,8 @@ using ::testing::StartsWith;
 namespace fs = std::filesystem;
 
 constexpr absl::Duration kDay = absl::Hours(24);
+
+long LineCount(const std::string& text) { return std::count(text.begin(), text.end(), '\n'); }
 
 class CliTest : public ::testing::Test {
  protected:
@@ -52,6 +55,8 @@ TEST_F(CliTest, HelpHasExamplesAndExitsZero) {
                                        {"x509", "inspect"},
                                        {"x509", "verify"},
                                        {"policy", "eval"},
+                                       {"policy", "lint"},
+                                       {"audit", "pods"},
                                        {"check"}}) {
     cmd.push_back("--help");
     EXPECT_EQ(Run(cmd), kExitOk) << cmd[0];
@@ -299,6 +304,106 @@ spec: {mtls: {mode: STRICT}}
   EXPECT_EQ(Run(with({"--plaintext", "--peer-principal", "a/b"})), kExitError);
   EXPECT_EQ(err_.str(), "meshid: give --peer-principal or --plaintext, not both\n");
   EXPECT_TRUE(out_.str().empty());
+}
+
+TEST_F(CliTest, PolicyLintExitCodesJsonAndInjectedTime) {
+  std::ofstream(Path("pa.yaml")) << R"(apiVersion: security.istio.io/v1
+kind: PeerAuthentication
+metadata:
+  name: migration
+  namespace: legacy
+  annotations: {meshid.io/expires: "2027-02-01T00:00:00Z"}
+spec: {mtls: {mode: PERMISSIVE}}
+)";
+  std::ofstream(Path("ap.yaml")) << R"(apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: get, namespace: shop}
+spec:
+  rules: [{from: [{source: {principals: [partner.example/ns/a/sa/b]}}]}]
+)";
+  std::ofstream(Path("pods.json")) << R"({"kind": "List", "items": [{"metadata": {"name": "p",
+      "namespace": "legacy"}, "spec": {"containers": [{"name": "c",
+      "securityContext": {"capabilities": {"add": "NET_ADMIN"}}}]}}]})";
+
+  // The clock is at 2027-01-15: not expired yet; --at moves past the date.
+  EXPECT_EQ(Run({"policy", "lint", "-f", Path("pa.yaml")}), kExitOk) << out_.str() << err_.str();
+  EXPECT_THAT(out_.str(), HasSubstr("0 errors, 0 warnings, 0 info"));
+  ASSERT_EQ(
+      Run({"policy", "lint", "-f", Path("pa.yaml"), "--at", "2027-03-01T00:00:00Z", "-o", "json"}),
+      kExitError)
+      << err_.str();
+  nlohmann::json doc = nlohmann::json::parse(out_.str());
+  ASSERT_EQ(doc["findings"].size(), 1u);
+  EXPECT_EQ(doc["errors"], 1);
+  const nlohmann::json& f = doc["findings"][0];
+  EXPECT_EQ(f["severity"], "error");
+  EXPECT_EQ(f["check"], "mtls.permissive_expired");
+  EXPECT_EQ(f["file"], Path("pa.yaml") + " doc 1");
+  EXPECT_EQ(f["policy"], "legacy/migration");
+  EXPECT_EQ(f["namespace"], "legacy");
+
+  // Warnings only: exit 1, one line per finding in text.
+  EXPECT_EQ(Run({"policy", "lint", "-f", Path("ap.yaml")}), kExitWarning) << err_.str();
+  EXPECT_THAT(out_.str(), HasSubstr("warning authz.principal_trust_domain AuthorizationPolicy "
+                                    "shop/get"));
+  EXPECT_THAT(out_.str(), HasSubstr("warning authz.no_default_deny Namespace shop"));
+  EXPECT_EQ(Run({"policy", "lint", "-f", Path("ap.yaml"), "--trust-domain", "cluster.local",
+                 "--trust-domain", "partner.example", "-o", "json"}),
+            kExitWarning);
+  doc = nlohmann::json::parse(out_.str());
+  ASSERT_EQ(doc["findings"].size(), 1u);
+  EXPECT_EQ(doc["findings"][0]["check"], "authz.no_default_deny");
+  EXPECT_EQ(doc["findings"][0]["policy"], "shop/get");
+
+  // Input that does not load: exit 2, one line.
+  EXPECT_EQ(Run({"policy", "lint", "-f", Path("missing.yaml")}), kExitError);
+  EXPECT_THAT(err_.str(), StartsWith("meshid: "));
+  EXPECT_EQ(LineCount(err_.str()), 1);
+  EXPECT_EQ(Run({"policy", "lint", "-f", Path("pa.yaml"), "--pods", Path("pods.json")}),
+            kExitError);
+  EXPECT_EQ(err_.str(), "meshid: " + Path("pods.json") +
+                            ": items[0].spec.containers[0].securityContext.capabilities.add: "
+                            "expected a list of strings\n");
+  EXPECT_EQ(Run({"policy", "lint", "-f", Path("pa.yaml"), "--trust-domain", "Bad Domain"}),
+            kExitError);
+  EXPECT_THAT(err_.str(), HasSubstr("--trust-domain"));
+}
+
+TEST_F(CliTest, AuditPodsExitCodesAndJson) {
+  std::ofstream(Path("pods.json")) << R"({"kind": "List", "items": [
+    {"metadata": {"name": "plain", "namespace": "pay", "labels": {"app": "plain"}},
+     "spec": {"containers": [{"name": "app"}]}},
+    {"metadata": {"name": "meshed", "namespace": "pay"},
+     "spec": {"containers": [{"name": "app"}, {"name": "meshid-proxy"}]}}]})";
+  std::ofstream(Path("pa.yaml")) << R"(apiVersion: security.istio.io/v1
+kind: PeerAuthentication
+metadata: {name: default, namespace: pay}
+spec: {mtls: {mode: STRICT}}
+)";
+  EXPECT_EQ(Run({"audit", "pods", "-f", Path("pods.json")}), kExitOk) << err_.str();
+  EXPECT_THAT(out_.str(), HasSubstr("0 findings in 2 pods"));
+  ASSERT_EQ(Run({"audit", "pods", "-f", Path("pods.json"), "-f", Path("pa.yaml"), "-o", "json"}),
+            kExitWarning)
+      << err_.str();
+  nlohmann::json doc = nlohmann::json::parse(out_.str());
+  ASSERT_EQ(doc["findings"].size(), 1u);
+  EXPECT_EQ(doc["pods"], 2);
+  EXPECT_EQ(doc["findings"][0]["check"], "pod.no_proxy_under_strict");
+  EXPECT_EQ(doc["findings"][0]["namespace"], "pay");
+  EXPECT_EQ(doc["findings"][0]["pod"], "plain");
+  EXPECT_EQ(doc["findings"][0]["policy"], "pay/default");
+  EXPECT_EQ(Run({"audit", "pods", "-f", Path("pods.json"), "-f", Path("pa.yaml"),
+                 "--proxy-container", "app"}),
+            kExitOk)
+      << out_.str();
+
+  // Bad input: exit 2 with one line naming the file.
+  EXPECT_EQ(Run({"audit", "pods", "-f", Path("pa.yaml")}), kExitError);
+  EXPECT_THAT(err_.str(), StartsWith("meshid: " + Path("pa.yaml") + ": not JSON: "));
+  EXPECT_EQ(LineCount(err_.str()), 1);
+  std::ofstream(Path("pod.json")) << R"({"kind": "Pod", "metadata": {"name": "p"}})";
+  EXPECT_EQ(Run({"audit", "pods", "-f", Path("pod.json")}), kExitError);
+  EXPECT_THAT(err_.str(), HasSubstr("expected List or PodList"));
 }
 
 }  // namespace

@@ -14,7 +14,9 @@ void AddCaCommands(CLI::App& app, Io& io);
 void AddAdminCommands(CLI::App& app, Io& io);
 // AddAgentCommands adds `agent` and `svid`.
 void AddAgentCommands(CLI::App& app, Io& io);
-// AddPolicyCommands adds `policy` (eval).
+// AddPolicyCommands adds `policy` (eval, lint).
 void AddPolicyCommands(CLI::App& app, Io& io);
+// AddAuditCommands adds `audit` (pods).
+void AddAuditCommands(CLI::App& app, Io& io);
 
 }  // namespace meshid::cli

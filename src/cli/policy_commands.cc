@@ -1,5 +1,6 @@
 // meshid policy: Istio PeerAuthentication / AuthorizationPolicy / DestinationRule YAML.
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -12,7 +13,9 @@
 #include "meshid/base/text.h"
 #include "meshid/pki/spiffe_id.h"
 #include "meshid/policy/evaluate.h"
+#include "meshid/policy/lint.h"
 #include "meshid/policy/loader.h"
+#include "meshid/policy/pods.h"
 
 namespace meshid::cli {
 namespace {
@@ -154,6 +157,112 @@ JSON output (-o json), keys kept stable:
   notes        what was skipped or could not be evaluated
 )";
 
+struct LintCliOptions {
+  std::vector<std::string> files;
+  std::vector<std::string> trust_domains = {"cluster.local"};
+  std::string pods;
+  std::string root_namespace = std::string(policy::kDefaultRootNamespace);
+  std::string at;
+  bool json = false;
+};
+
+// FindingJson keeps the keys documented in kLintFooter.
+json FindingJson(const policy::Finding& f) {
+  bool ns_kind = f.kind == "Namespace";
+  std::string policy = ns_kind ? f.related : f.object;
+  std::string ns = ns_kind ? f.object : f.object.substr(0, f.object.find('/'));
+  return {{"severity", std::string(policy::SeverityName(f.severity))},
+          {"check", f.check},
+          {"file", f.source},
+          {"kind", f.kind},
+          {"namespace", ns},
+          {"policy", policy},
+          {"related", ns_kind ? "" : f.related},
+          {"message", f.message}};
+}
+
+absl::StatusOr<int> RunLint(Io& io, const LintCliOptions& o) {
+  MESHID_ASSIGN_OR_RETURN(absl::Time now, ResolveTime(io, o.at));
+  policy::LintOptions options;
+  options.now = now;
+  options.root_namespace = o.root_namespace;
+  options.trust_domains.clear();
+  for (const std::string& td : o.trust_domains) {
+    absl::StatusOr<pki::TrustDomain> parsed = pki::TrustDomain::Parse(td);
+    if (!parsed.ok()) return base::Annotate(parsed.status(), "--trust-domain");
+    options.trust_domains.push_back(parsed->name());
+  }
+  MESHID_ASSIGN_OR_RETURN(policy::LoadResult loaded, policy::LoadPolicyFiles(o.files));
+  std::vector<std::string> notes = loaded.notes;
+  policy::PodList pods;
+  if (!o.pods.empty()) {
+    MESHID_ASSIGN_OR_RETURN(pods, policy::LoadPodFile(o.pods));
+    options.pods = &pods.pods;
+    options.pods_source = o.pods;
+    notes.insert(notes.end(), pods.notes.begin(), pods.notes.end());
+  }
+  std::vector<policy::Finding> findings = policy::Lint(loaded.policies, notes, options);
+  std::map<policy::Severity, int> counts;
+  for (const policy::Finding& f : findings) ++counts[f.severity];
+  if (o.json) {
+    json list = json::array();
+    for (const policy::Finding& f : findings) list.push_back(FindingJson(f));
+    PrintJson(io, {{"findings", list},
+                   {"errors", counts[policy::Severity::kError]},
+                   {"warnings", counts[policy::Severity::kWarning]},
+                   {"info", counts[policy::Severity::kInfo]}});
+  } else {
+    for (const policy::Finding& f : findings) {
+      std::string what = f.kind.empty() ? "" : absl::StrCat(f.kind, " ", f.object, " ");
+      std::string where = f.source.empty() ? "" : absl::StrCat("(", f.source, ")");
+      io.out << base::Printable(absl::StrCat(policy::SeverityName(f.severity), " ", f.check, " ",
+                                             what, where, ": ", f.message))
+             << "\n";
+    }
+    int errors = counts[policy::Severity::kError];
+    int warnings = counts[policy::Severity::kWarning];
+    io.out << errors << (errors == 1 ? " error, " : " errors, ") << warnings
+           << (warnings == 1 ? " warning, " : " warnings, ") << counts[policy::Severity::kInfo]
+           << " info\n";
+  }
+  switch (policy::MaxSeverity(findings)) {
+    case policy::Severity::kError:
+      return kExitError;
+    case policy::Severity::kWarning:
+      return kExitWarning;
+    case policy::Severity::kInfo:
+      break;
+  }
+  return kExitOk;
+}
+
+constexpr const char* kLintFooter = R"(
+Reports the policy mistakes behind mesh incidents, each with a stable check id:
+  error    mtls.strict_plaintext_client   a DestinationRule sends plaintext (DISABLE) or TLS
+                                          without a client certificate (SIMPLE) to a server
+                                          PeerAuthentication makes STRICT (a warning when the
+                                          server is matched by namespace only, as the message says)
+  warning  mtls.permissive_no_expiry      PERMISSIVE (mesh, namespace, workload or port) without
+                                          the meshid.io/expires annotation (RFC 3339)
+  error    mtls.permissive_bad_expiry     meshid.io/expires is not an RFC 3339 time
+  error    mtls.permissive_expired        meshid.io/expires has passed (see --at)
+  warning  authz.no_default_deny          a namespace with ALLOW policies, or with pods (--pods),
+                                          and no allow-nothing policy there or in the root namespace
+  warning  authz.principal_trust_domain   a principal outside the --trust-domain(s)
+  warning  authz.principal_wildcard       an ALLOW principal "*" or a wildcard across trust domains
+  warning  authz.deny_http_without_ports  a DENY rule with HTTP-only fields and no ports: on TCP
+                                          Istio ignores those fields and the rule matches more
+  warning  selector.no_match              a selector that matches no pod of --pods
+  info     load.duplicate, load.note      an object defined twice; a kind skipped, a field ignored
+
+Exit status: 0 no warning or error, 1 warnings, 2 errors or bad input (one line on stderr).
+
+JSON output (-o json): {"findings": [...], "errors": N, "warnings": N, "info": N}; each finding
+has severity, check, file ("authz.yaml doc 2"), kind, namespace, policy ("namespace/name"; for
+kind Namespace the ALLOW policy that called for a default-deny, if any), related (the other
+policy involved, e.g. the STRICT PeerAuthentication) and message.
+)";
+
 }  // namespace
 
 void AddPolicyCommands(CLI::App& app, Io& io) {
@@ -194,6 +303,30 @@ void AddPolicyCommands(CLI::App& app, Io& io) {
                 "--plaintext -o json"})));
   eval->callback([&io, o] {
     absl::StatusOr<int> code = RunEval(io, *o);
+    io.exit_code = code.ok() ? *code : Fail(io, code.status());
+  });
+
+  auto l = std::make_shared<LintCliOptions>();
+  CLI::App* lint =
+      policy->add_subcommand("lint", "Report policy mistakes that cause mesh incidents");
+  lint->add_option("-f,--file", l->files, "Policy YAML files or directories (repeatable)")
+      ->required();
+  lint->add_option("--trust-domain", l->trust_domains,
+                   "Mesh trust domain; repeat for aliases (default cluster.local)");
+  lint->add_option("--pods", l->pods,
+                   "Pods as JSON (kubectl get pods -A -o json): checks selectors, and counts "
+                   "namespaces with pods for the default-deny check");
+  lint->add_option("--root-namespace", l->root_namespace,
+                   "Istio root namespace: mesh-wide policies (default istio-system)");
+  AddAtFlag(lint, &l->at);
+  AddOutputFlag(lint, &l->json);
+  lint->footer(absl::StrCat(
+      kLintFooter,
+      Examples({"meshid policy lint -f policies/",
+                "meshid policy lint -f policies/ --trust-domain prod.example.com --pods pods.json "
+                "-o json"})));
+  lint->callback([&io, l] {
+    absl::StatusOr<int> code = RunLint(io, *l);
     io.exit_code = code.ok() ? *code : Fail(io, code.status());
   });
 }
