@@ -148,11 +148,9 @@ struct Hit {
 std::map<std::pair<std::string, uint32_t>, Hit> StrictHits(
     const PolicySet& set, const LintOptions& options, const HostTarget& target,
     const std::vector<std::pair<uint32_t, TlsMode>>& modes) {
-  std::vector<std::string> namespaces = {target.namespace_name};
-  if (target.all_namespaces) {
-    std::set<std::string> known = KnownNamespaces(set, options);
-    namespaces.assign(known.begin(), known.end());
-  }
+  const std::set<std::string> namespaces = target.all_namespaces
+                                               ? KnownNamespaces(set, options)
+                                               : std::set<std::string>{target.namespace_name};
   std::map<std::pair<std::string, uint32_t>, Hit> hits;
   for (const std::string& ns : namespaces) {
     for (const Candidate& c : CandidatesIn(ns, target, options)) {
