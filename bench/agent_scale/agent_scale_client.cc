@@ -48,6 +48,7 @@ struct Options {
   int first_uid = 20000;
   int ttl_seconds = 3600;
   int idle_seconds = 30;
+  int reader_threads = 2;
 };
 
 // CpuSeconds returns utime + stime of `pid` in seconds.
@@ -186,6 +187,7 @@ int main(int argc, char** argv) {
   app.add_option("--streams", o.streams);
   app.add_option("--ttl-seconds", o.ttl_seconds);
   app.add_option("--idle-seconds", o.idle_seconds);
+  app.add_option("--reader-threads", o.reader_threads)->check(CLI::Range(1, 64));
   CLI11_PARSE(app, argc, argv);
   signal(SIGPIPE, SIG_IGN);
 
@@ -204,13 +206,15 @@ int main(int argc, char** argv) {
   const absl::Time issued = absl::Now();
   const double issue_cpu = CpuSeconds(o.agent_pid) - cpu0;
 
-  // One stream per helper, all read by one thread on one completion queue (1,000 reader
-  // threads would put the client's own scheduling into the number); each stream records
-  // when it sees a bundle with one more root.
+  // One stream per helper, all read from one completion queue by --reader-threads threads
+  // (the machine's two cores by default: 1,000 reader threads would put the client's own
+  // scheduling into the number, one thread its own CPU); each stream records when it sees a
+  // bundle with one more root.
   std::atomic<int> first_seen{0};
   std::atomic<int> pushed_seen{0};
   std::atomic<int64_t> added_at_ns{0};
-  std::vector<double> push_ms;  // written by the reader thread only, read after it ends
+  std::mutex push_mu;
+  std::vector<double> push_ms;  // under push_mu while the readers run, read after they end
   struct Reader {
     std::unique_ptr<SpiffeWorkloadAPI::Stub> stub;
     grpc::ClientContext context;
@@ -228,7 +232,7 @@ int main(int argc, char** argv) {
     r->reader = r->stub->AsyncFetchX509SVID(&r->context, X509SVIDRequest(), &cq, r.get());
     streams.push_back(std::move(r));
   }
-  std::thread reading([&] {
+  auto read = [&] {
     void* tag = nullptr;
     bool ok = false;
     while (cq.Next(&tag, &ok)) {
@@ -241,8 +245,10 @@ int main(int argc, char** argv) {
           r->roots = now_roots;
           ++first_seen;
         } else if (now_roots > r->roots && added_at_ns.load() != 0) {
-          push_ms.push_back(
-              static_cast<double>(absl::ToUnixNanos(absl::Now()) - added_at_ns.load()) / 1e6);
+          const double ms =
+              static_cast<double>(absl::ToUnixNanos(absl::Now()) - added_at_ns.load()) / 1e6;
+          std::lock_guard<std::mutex> lock(push_mu);
+          push_ms.push_back(ms);
           r->roots = now_roots;
           ++pushed_seen;
         }
@@ -250,7 +256,10 @@ int main(int argc, char** argv) {
       r->started = true;
       r->reader->Read(&r->response, r);
     }
-  });
+  };
+  // A stream's tag completes on one thread at a time: its next Read starts only after.
+  std::vector<std::thread> readers;
+  for (int i = 0; i < o.reader_threads; ++i) readers.emplace_back(read);
   while (first_seen < static_cast<int>(fds.size())) absl::SleepFor(absl::Milliseconds(50));
   const absl::Time streams_open = absl::Now();
   const double rss = RssMiB(o.agent_pid);
@@ -279,7 +288,7 @@ int main(int argc, char** argv) {
   // Cancelled reads complete with ok=false; then nothing more is pending.
   absl::SleepFor(absl::Milliseconds(500));
   cq.Shutdown();
-  reading.join();
+  for (std::thread& reader : readers) reader.join();
   for (pid_t pid : helpers) kill(pid, SIGKILL);
   for (pid_t pid : helpers) waitpid(pid, nullptr, 0);
 

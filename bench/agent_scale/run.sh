@@ -14,6 +14,7 @@ cd "$(dirname "$0")/../.."
 ENTRIES=${ENTRIES:-10000}
 STREAMS=${STREAMS:-1000}
 IDLE=${IDLE:-30}
+READERS=${READERS:-2}  # client threads reading the streams (the machine has 2 cores)
 pin_agent=()
 pin_client=()
 [ -n "${AGENT_CORES:-}" ] && pin_agent=(taskset -c "$AGENT_CORES")
@@ -83,7 +84,7 @@ http=$(sed -n 's/.*metrics on port \([0-9]*\).*/\1/p' "$work/agent.log")
 echo "agent: $ENTRIES entries for $STREAMS workload processes, then ${IDLE}s idle, then a bundle change..." >&2
 result=$("${pin_client[@]}" "$client" --socket "$work/agent.sock" --admin-socket "$work/run/admin.sock" \
   --new-root "$work/pki2/root/root.crt" --metrics-url "http://127.0.0.1:$http/metrics" \
-  --agent-pid "$agent_pid" --entries "$ENTRIES" --streams "$STREAMS" --idle-seconds "$IDLE")
+  --agent-pid "$agent_pid" --entries "$ENTRIES" --streams "$STREAMS" --idle-seconds "$IDLE" --reader-threads "$READERS")
 get() { sed -n "s/.*\"$1\": \([-0-9.e]*\).*/\1/p" <<<"$result"; }
 
 cat <<REPORT
