@@ -410,10 +410,10 @@ absl::Status Manager::IssueBatch(const std::vector<std::shared_ptr<const ca::v1:
     auto cached = std::make_shared<CachedSvid>();
     cached->entry_id = batch[i]->id();
     cached->spiffe_id = svid.spiffe_id();
-    cached->serial = svid.serial();
-    for (const std::string& der : svid.cert_chain()) cached->chain_der += der;
+    std::string chain_der;  // leaf first, as the Workload API sends it
+    for (const std::string& der : svid.cert_chain()) chain_der += der;
     MESHID_ASSIGN_OR_RETURN(base::SecretString key_der, keys[i].ToPkcs8Der());
-    cached->x509_fields = EncodeX509Fields(cached->spiffe_id, cached->chain_der, key_der);
+    cached->x509_fields = EncodeX509Fields(cached->spiffe_id, chain_der, key_der);
     cached->not_before = received;
     cached->not_after = absl::FromUnixSeconds(svid.not_after());
     cached->renew_at = received + Jitter((cached->not_after - received) * config_.renew_fraction);

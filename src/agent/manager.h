@@ -68,8 +68,9 @@ class Manager final : public JwtSigner {
   absl::StatusOr<bool> ApplyBundleLocked(const ca::v1::Bundle& proto);
   void PublishMetrics();
 
-  // Plan is what one snapshot asks of the loop, worked out once per generation: with
-  // thousands of SVIDs, scanning them at every wake-up was the idle agent's main cost.
+  // Plan is what the entries and SVIDs ask of the loop, worked out again only when either
+  // changes (not on a bundle change): with thousands of SVIDs, scanning them at every
+  // wake-up was the idle agent's main cost.
   struct Plan {
     // The snapshot versions the plan was made for.
     uint64_t entries_version = UINT64_MAX;

@@ -26,8 +26,6 @@ namespace meshid::agent {
 struct CachedSvid {
   std::string entry_id;
   std::string spiffe_id;
-  std::string serial;
-  std::string chain_der;  // DER certificates, leaf first, as the Workload API sends them
   // The Workload API's X509SVID fields spiffe_id, x509_svid and x509_svid_key (PKCS#8 DER)
   // in protobuf wire format, encoded once at issuance. Responses refer to this buffer
   // without copying it and append the bundle and hint (x509_streams.h); it is wiped when

@@ -160,12 +160,9 @@ grpc::Status WorkloadApiService::Streaming(grpc::ServerContext* context,
 
 X509Reactor* WorkloadApiService::FetchX509SVID(grpc::CallbackServerContext* context,
                                                const grpc::ByteBuffer* request) {
-  std::vector<grpc::Slice> slices;
-  std::string bytes;
-  if (request->Dump(&slices).ok()) {
-    for (const grpc::Slice& slice : slices) bytes.append(slice.begin(), slice.end());
-  }
-  if (X509SVIDRequest parsed; !parsed.ParseFromString(bytes)) {
+  grpc::ByteBuffer copy(*request);  // shares the slices; Deserialize consumes it
+  if (X509SVIDRequest parsed;
+      !grpc::SerializationTraits<X509SVIDRequest>::Deserialize(&copy, &parsed).ok()) {
     return RejectedX509(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                                      "the request is not an X509SVIDRequest message"));
   }

@@ -75,12 +75,13 @@ grpc::ByteBuffer EncodeX509Response(const Snapshot& s, const X509Content& conten
   std::vector<grpc::Slice> slices;
   slices.reserve(3 * content.items.size());
   for (const X509Content::Item& item : content.items) {
-    const std::string& hint = item.entry->hint();
-    size_t size = item.svid->x509_fields.size() + bundle.size();
-    if (!hint.empty()) {
-      size += WireFormatLite::TagSize(X509SVID::kHintFieldNumber, WireFormatLite::TYPE_STRING) +
-              WireFormatLite::StringSize(hint);
+    std::string hint;  // the hint field, encoded (empty when there is none)
+    if (!item.entry->hint().empty()) {
+      X509SVID hint_only;
+      hint_only.set_hint(item.entry->hint());
+      hint = hint_only.SerializeAsString();
     }
+    const size_t size = item.svid->x509_fields.size() + bundle.size() + hint.size();
     // The X509SVID's tag and length, then its fields, bundle and hint.
     uint8_t head[16];
     uint8_t* p = WireFormatLite::WriteTagToArray(X509SVIDResponse::kSvidsFieldNumber,
@@ -90,11 +91,7 @@ grpc::ByteBuffer EncodeX509Response(const Snapshot& s, const X509Content& conten
     slices.emplace_back(head, p - head);
     slices.push_back(item.svid->x509_fields);
     slices.push_back(bundle);
-    if (!hint.empty()) {
-      X509SVID hint_only;
-      hint_only.set_hint(hint);
-      slices.emplace_back(hint_only.SerializeAsString());
-    }
+    if (!hint.empty()) slices.emplace_back(hint);
   }
   return grpc::ByteBuffer(slices.data(), slices.size());
 }

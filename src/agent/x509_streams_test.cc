@@ -26,12 +26,11 @@ class X509ResponseTest : public ::testing::Test {
       auto svid = std::make_shared<CachedSvid>();
       svid->entry_id = entry->id();
       svid->spiffe_id = entry->spiffe_id();
-      svid->serial = "serial" + path;
-      svid->chain_der = pki::ToDer(leaf.chain);
+      chains_[entry->id()] = pki::ToDer(leaf.chain);
       absl::StatusOr<base::SecretString> key = leaf.key.ToPkcs8Der();
       EXPECT_TRUE(key.ok());
       keys_[entry->id()] = std::string(key->view());
-      svid->x509_fields = EncodeX509Fields(svid->spiffe_id, svid->chain_der, *key);
+      svid->x509_fields = EncodeX509Fields(svid->spiffe_id, chains_[entry->id()], *key);
       MutableMap(snapshot_.svids)[entry->id()] = svid;
     }
     return entry;
@@ -49,7 +48,8 @@ class X509ResponseTest : public ::testing::Test {
 
   testing::TestPki pki_;
   Snapshot snapshot_;
-  std::map<std::string, std::string> keys_;
+  std::map<std::string, std::string> keys_;    // PKCS#8 DER by entry ID
+  std::map<std::string, std::string> chains_;  // DER chain by entry ID
 };
 
 TEST_F(X509ResponseTest, EncodesEverySvidWithItsKeyBundleAndHint) {
@@ -64,9 +64,8 @@ TEST_F(X509ResponseTest, EncodesEverySvidWithItsKeyBundleAndHint) {
   for (int i = 0; i < 2; ++i) {
     const X509SVID& got = response.svids(i);
     const auto& entry = i == 0 ? a : b;
-    const CachedSvid& svid = *snapshot_.svids->at(entry->id());
     EXPECT_EQ(got.spiffe_id(), entry->spiffe_id());
-    EXPECT_EQ(got.x509_svid(), svid.chain_der);
+    EXPECT_EQ(got.x509_svid(), chains_.at(entry->id()));
     EXPECT_EQ(got.x509_svid_key(), keys_.at(entry->id()));
     EXPECT_EQ(got.bundle(), snapshot_.bundle_der);
     EXPECT_EQ(got.hint(), entry->hint());

@@ -80,9 +80,7 @@ absl::Status BundleState::Set(const store::BundleRecord& record) {
   next.set_sequence(record.sequence);
   next.set_refresh_hint(absl::Minutes(5));
   bundle_ = std::move(next);
-  changed_.notify_all();
-  lock.unlock();
-  if (on_change_) on_change_();
+  Publish(std::move(lock));
   return absl::OkStatus();
 }
 
@@ -107,22 +105,22 @@ std::pair<pki::TrustBundle, AgentSignals> BundleState::WaitForEvent(
   return {bundle_, signals_};
 }
 
-void BundleState::SignalEntriesChanged() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    ++signals_.entries;
-    changed_.notify_all();
-  }
+void BundleState::Publish(std::unique_lock<std::mutex> lock) {
+  changed_.notify_all();
+  lock.unlock();
   if (on_change_) on_change_();
 }
 
+void BundleState::SignalEntriesChanged() {
+  std::unique_lock<std::mutex> lock(mu_);
+  ++signals_.entries;
+  Publish(std::move(lock));
+}
+
 void BundleState::RequestReissue() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    ++signals_.reissue;
-    changed_.notify_all();
-  }
-  if (on_change_) on_change_();
+  std::unique_lock<std::mutex> lock(mu_);
+  ++signals_.reissue;
+  Publish(std::move(lock));
 }
 
 bool BundleState::shut_down() const {

@@ -85,6 +85,9 @@ class BundleState {
   void Shutdown();
 
  private:
+  // Publish wakes the waiters and, once `lock` (on mu_) is released, runs on_change_.
+  void Publish(std::unique_lock<std::mutex> lock);
+
   mutable std::mutex mu_;
   std::condition_variable changed_;
   pki::TrustBundle bundle_;
