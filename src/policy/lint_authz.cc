@@ -121,12 +121,14 @@ bool HasPorts(const std::vector<FieldMatch>& fields) {
       fields, [](const FieldMatch& f) { return f.attribute == Attribute::kPort && !f.negated; });
 }
 
-}  // namespace
-
+// IsDefaultDeny reports whether `ap` is an allow-nothing policy for its whole namespace (or the
+// mesh, in the root namespace): ALLOW, no rules, no selector labels, no targetRefs.
 bool IsDefaultDeny(const AuthorizationPolicy& ap) {
   return ap.action == Action::kAllow && ap.rules.empty() && ap.selector.match_labels.empty() &&
          ap.target_refs.empty();
 }
+
+}  // namespace
 
 void CheckDefaultDeny(const PolicySet& set, const LintOptions& options, std::vector<Finding>& out) {
   std::set<std::string> covered;
