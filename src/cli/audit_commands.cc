@@ -102,8 +102,7 @@ void AddAuditCommands(CLI::App& app, Io& io) {
   pods->add_option("--proxy-container", o->proxy_containers,
                    "Name of the mesh proxy container, repeatable (default meshid-proxy; "
                    "istio-proxy is always recognised)");
-  pods->add_option("--root-namespace", o->root_namespace,
-                   "Istio root namespace: mesh-wide policies (default istio-system)");
+  AddRootNamespaceFlag(pods, &o->root_namespace);
   AddOutputFlag(pods, &o->json);
   pods->footer(absl::StrCat(
       kAuditPodsFooter,

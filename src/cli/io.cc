@@ -24,6 +24,11 @@ void AddAtFlag(CLI::App* cmd, std::string* at) {
                   "Evaluate at this time instead of now (RFC 3339, e.g. 2027-06-01T00:00:00Z)");
 }
 
+void AddRootNamespaceFlag(CLI::App* cmd, std::string* root_namespace) {
+  cmd->add_option("--root-namespace", *root_namespace,
+                  "Istio root namespace: mesh-wide policies (default istio-system)");
+}
+
 absl::StatusOr<absl::Time> ResolveTime(const Io& io, const std::string& at) {
   if (at.empty()) return io.clock.Now();
   absl::Time t;

@@ -32,6 +32,10 @@ void AddOutputFlag(CLI::App* cmd, bool* json);
 // AddAtFlag adds "--at TIME" (RFC 3339) to evaluate at another time than now.
 void AddAtFlag(CLI::App* cmd, std::string* at);
 
+// AddRootNamespaceFlag adds "--root-namespace NS", Istio's root namespace (mesh-wide policies),
+// bound to `root_namespace`, which holds the default.
+void AddRootNamespaceFlag(CLI::App* cmd, std::string* root_namespace);
+
 // ResolveTime returns the time given with --at, or the clock's now when `at` is empty.
 absl::StatusOr<absl::Time> ResolveTime(const Io& io, const std::string& at);
 

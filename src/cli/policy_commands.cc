@@ -292,8 +292,7 @@ void AddPolicyCommands(CLI::App& app, Io& io) {
   eval->add_option("--header", o->headers, "HTTP header NAME=VALUE (repeatable)");
   eval->add_option("--request-principal", o->request_principal,
                    "Validated JWT principal ISS/SUB (requestPrincipals)");
-  eval->add_option("--root-namespace", o->root_namespace,
-                   "Istio root namespace: mesh-wide policies (default istio-system)");
+  AddRootNamespaceFlag(eval, &o->root_namespace);
   AddOutputFlag(eval, &o->json);
   eval->footer(absl::StrCat(
       kEvalFooter,
@@ -316,8 +315,7 @@ void AddPolicyCommands(CLI::App& app, Io& io) {
   lint->add_option("--pods", l->pods,
                    "Pods as JSON (kubectl get pods -A -o json): checks selectors, and counts "
                    "namespaces with pods for the default-deny check");
-  lint->add_option("--root-namespace", l->root_namespace,
-                   "Istio root namespace: mesh-wide policies (default istio-system)");
+  AddRootNamespaceFlag(lint, &l->root_namespace);
   AddAtFlag(lint, &l->at);
   AddOutputFlag(lint, &l->json);
   lint->footer(absl::StrCat(

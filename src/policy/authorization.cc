@@ -41,10 +41,11 @@ bool AnyBlock(const FieldMatch& f, const IpAddress& ip) {
   return false;
 }
 
+// AnyIp notes an unknown address against "`policy` `f.field`"; the name is built only then.
 std::optional<bool> AnyIp(const FieldMatch& f, const std::optional<IpAddress>& ip, const char* what,
-                          Context& ctx, const std::string& where) {
+                          Context& ctx, const std::string& policy) {
   if (!ip) {
-    ctx.notes.insert(absl::StrCat(what, " not given: ", where, " cannot match"));
+    ctx.notes.insert(absl::StrCat(what, " not given: ", policy, " ", f.field, " cannot match"));
     return std::nullopt;
   }
   return AnyBlock(f, *ip);
@@ -61,7 +62,7 @@ std::optional<bool> AnyClaim(const FieldMatch& f, const std::string& claim, cons
 
 // Positive reports whether the attribute matches one of the values, before negation; nullopt
 // when the request does not say (the field then matches neither way).
-std::optional<bool> Positive(const FieldMatch& f, Context& ctx, const std::string& where) {
+std::optional<bool> Positive(const FieldMatch& f, Context& ctx, const std::string& policy) {
   const Request& r = ctx.request;
   switch (f.attribute) {
     case Attribute::kPrincipal:
@@ -75,11 +76,11 @@ std::optional<bool> Positive(const FieldMatch& f, Context& ctx, const std::strin
       return AnyString(f, absl::StrCat(p[1], "/", p[3]));
     }
     case Attribute::kSourceIp:
-      return AnyIp(f, ctx.source_ip, "source IP", ctx, where);
+      return AnyIp(f, ctx.source_ip, "source IP", ctx, policy);
     case Attribute::kRemoteIp:
-      return AnyIp(f, ctx.remote_ip, "source IP", ctx, where);
+      return AnyIp(f, ctx.remote_ip, "source IP", ctx, policy);
     case Attribute::kDestinationIp:
-      return AnyIp(f, ctx.destination_ip, "destination IP", ctx, where);
+      return AnyIp(f, ctx.destination_ip, "destination IP", ctx, policy);
     case Attribute::kRequestPrincipal:
       return AnyString(f, r.request_principal);
     case Attribute::kRequestAudience:
@@ -117,12 +118,12 @@ std::optional<bool> Positive(const FieldMatch& f, Context& ctx, const std::strin
 enum class FieldResult { kMatch, kNoMatch, kIgnored };
 
 FieldResult EvalField(const FieldMatch& f, Context& ctx, const std::string& policy) {
-  std::string where = absl::StrCat(policy, " ", f.field);
   if (IsHttpOnly(f.attribute) && !ctx.request.http) {
-    ctx.notes.insert(absl::StrCat(where, " ignored on a TCP connection (HTTP-only field)"));
+    ctx.notes.insert(
+        absl::StrCat(policy, " ", f.field, " ignored on a TCP connection (HTTP-only field)"));
     return FieldResult::kIgnored;
   }
-  std::optional<bool> positive = Positive(f, ctx, where);
+  std::optional<bool> positive = Positive(f, ctx, policy);
   if (!positive) return FieldResult::kNoMatch;
   return *positive != f.negated ? FieldResult::kMatch : FieldResult::kNoMatch;
 }

@@ -51,36 +51,36 @@ void CheckPrincipal(const AuthorizationPolicy& ap, const StringMatch& m, const s
   std::string mesh_td = options.trust_domains.empty() ? "cluster.local" : options.trust_domains[0];
   bool allow = ap.action == Action::kAllow;
   std::string quoted = absl::StrCat(field, " \"", m.pattern(), "\"");
+  // A wildcard that spans trust domains; a DENY of such identities is deliberate.
+  std::string wildcard;
   switch (m.kind()) {
     case StringMatch::Kind::kPresence:
-      if (!allow) return;  // a DENY of every mTLS identity is deliberate
-      AddFinding(out, Severity::kWarning, kCheckPrincipalWildcard, ap.meta, "AuthorizationPolicy",
-                 absl::StrCat(quoted,
-                              " admits every authenticated identity, from any trust domain: list "
-                              "the callers (",
-                              mesh_td, "/ns/NS/sa/SA), or use source.namespaces"));
-      return;
+      wildcard = absl::StrCat(
+          " admits every authenticated identity, from any trust domain: list the callers (",
+          mesh_td, "/ns/NS/sa/SA), or use source.namespaces");
+      break;
     case StringMatch::Kind::kSuffix:
-      if (!allow) return;
-      AddFinding(out, Severity::kWarning, kCheckPrincipalWildcard, ap.meta, "AuthorizationPolicy",
-                 absl::StrCat(quoted,
-                              " is a wildcard over the trust domain: it admits that name from "
-                              "every trust domain; write the trust domain (",
-                              mesh_td, "/...)"));
-      return;
+      wildcard = absl::StrCat(
+          " is a wildcard over the trust domain: it admits that name from every trust domain; "
+          "write the trust domain (",
+          mesh_td, "/...)");
+      break;
     case StringMatch::Kind::kPrefix:
-      if (!absl::StrContains(m.pattern(), '/')) {
-        if (!allow) return;
-        AddFinding(out, Severity::kWarning, kCheckPrincipalWildcard, ap.meta, "AuthorizationPolicy",
-                   absl::StrCat(quoted,
-                                " is a wildcard that does not end the trust domain, so it admits "
-                                "identities of other trust domains; write ",
-                                mesh_td, "/ns/NS/... in full"));
-        return;
-      }
+      if (absl::StrContains(m.pattern(), '/')) break;
+      wildcard = absl::StrCat(
+          " is a wildcard that does not end the trust domain, so it admits identities of other "
+          "trust domains; write ",
+          mesh_td, "/ns/NS/... in full");
       break;
     case StringMatch::Kind::kExact:
       break;
+  }
+  if (!wildcard.empty()) {
+    if (allow) {
+      AddFinding(out, Severity::kWarning, kCheckPrincipalWildcard, ap.meta, "AuthorizationPolicy",
+                 absl::StrCat(quoted, wildcard));
+    }
+    return;
   }
   std::string td = TrustDomainOf(m.pattern());
   if (InTrustDomains(td, options)) return;
@@ -121,12 +121,14 @@ bool HasPorts(const std::vector<FieldMatch>& fields) {
       fields, [](const FieldMatch& f) { return f.attribute == Attribute::kPort && !f.negated; });
 }
 
-}  // namespace
-
+// IsDefaultDeny reports whether `ap` is an allow-nothing policy for its whole namespace (or the
+// mesh, in the root namespace): ALLOW, no rules, no selector labels, no targetRefs.
 bool IsDefaultDeny(const AuthorizationPolicy& ap) {
   return ap.action == Action::kAllow && ap.rules.empty() && ap.selector.match_labels.empty() &&
          ap.target_refs.empty();
 }
+
+}  // namespace
 
 void CheckDefaultDeny(const PolicySet& set, const LintOptions& options, std::vector<Finding>& out) {
   std::set<std::string> covered;

@@ -15,10 +15,6 @@ void AddFinding(std::vector<Finding>& out, Severity severity, absl::string_view 
                 const ObjectMeta& meta, absl::string_view kind, std::string message,
                 std::string related = "");
 
-// IsDefaultDeny reports whether `ap` is an allow-nothing policy for its whole namespace (or the
-// mesh, in the root namespace): ALLOW, no rules, no selector labels, no targetRefs.
-bool IsDefaultDeny(const AuthorizationPolicy& ap);
-
 void CheckDefaultDeny(const PolicySet& set, const LintOptions& options, std::vector<Finding>& out);
 void CheckPrincipals(const PolicySet& set, const LintOptions& options, std::vector<Finding>& out);
 void CheckDenyHttpWithoutPorts(const PolicySet& set, std::vector<Finding>& out);

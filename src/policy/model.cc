@@ -114,18 +114,6 @@ absl::string_view MtlsModeName(MtlsMode mode) {
   return "UNSET";
 }
 
-absl::string_view ActionName(Action action) {
-  switch (action) {
-    case Action::kAllow:
-      return "ALLOW";
-    case Action::kDeny:
-      return "DENY";
-    case Action::kAudit:
-      return "AUDIT";
-  }
-  return "ALLOW";
-}
-
 absl::string_view TlsModeName(TlsMode mode) {
   switch (mode) {
     case TlsMode::kUnset:

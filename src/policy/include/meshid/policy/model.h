@@ -103,7 +103,6 @@ struct PeerAuthentication {
 // AuthorizationPolicy
 
 enum class Action { kAllow, kDeny, kAudit };
-absl::string_view ActionName(Action action);
 
 // Attribute is what one field of a source, an operation or a `when` condition looks at.
 enum class Attribute {
