@@ -1,5 +1,7 @@
 #include "manager.h"
 
+#include <algorithm>
+
 #include <grpcpp/grpcpp.h>
 
 #include "absl/strings/str_cat.h"
@@ -161,7 +163,7 @@ absl::Status Manager::Attest(const pki::TrustBundle* bundle, bool insecure) {
   return absl::OkStatus();
 }
 
-absl::Status Manager::Connect() {
+absl::Status Manager::Connect(bool restart_watch) {
   std::shared_ptr<const Snapshot> snapshot = cache_.Get();
   std::unique_lock<std::mutex> lock(mu_);
   CaClientOptions options{config_.ca_address, *snapshot->bundle, server_id_, node_->key,
@@ -171,7 +173,7 @@ absl::Status Manager::Connect() {
   lock.lock();
   client_ = std::move(client);
   // A watch on the old channel is restarted on the new one, with the new identity.
-  if (watch_context_ != nullptr) watch_context_->TryCancel();
+  if (restart_watch && watch_context_ != nullptr) watch_context_->TryCancel();
   return absl::OkStatus();
 }
 
@@ -286,23 +288,42 @@ absl::Status Manager::RenewNode() {
 
 absl::Status Manager::ApplyBundle(const ca::v1::Bundle& proto) {
   std::lock_guard<std::mutex> apply(apply_mu_);
-  MESHID_ASSIGN_OR_RETURN(bool changed, ApplyBundleLocked(proto));
-  // The CA is authenticated with the new roots from now on.
-  return changed ? Connect() : absl::OkStatus();
+  MESHID_ASSIGN_OR_RETURN(BundleChange change, ApplyBundleLocked(proto));
+  if (!change.changed) return absl::OkStatus();
+  // New connections authenticate the CA with the new roots. The open watch was authenticated
+  // with a root that is still trusted unless one was removed: only then is it restarted, so
+  // that adding a root (the first step of a rotation) does not reconnect every agent of the
+  // trust domain to the CA at once, in the middle of pushing the new bundle to workloads.
+  return Connect(/*restart_watch=*/change.removed_root);
 }
 
-absl::StatusOr<bool> Manager::ApplyBundleLocked(const ca::v1::Bundle& proto) {
+absl::StatusOr<Manager::BundleChange> Manager::ApplyBundleLocked(const ca::v1::Bundle& proto) {
   MESHID_ASSIGN_OR_RETURN(pki::TrustBundle bundle, BundleFromProto(proto, config_.trust_domain));
   std::shared_ptr<const Snapshot> current = cache_.Get();
-  if (current->bundle != nullptr && current->bundle->sequence() == bundle.sequence() &&
-      current->bundle->x509_authorities() == bundle.x509_authorities()) {
-    return false;
+  BundleChange change;
+  if (current->bundle != nullptr) {
+    const std::vector<pki::Certificate>& now = bundle.x509_authorities();
+    if (current->bundle->sequence() == bundle.sequence() &&
+        current->bundle->x509_authorities() == now) {
+      return change;
+    }
+    for (const pki::Certificate& root : current->bundle->x509_authorities()) {
+      if (std::find(now.begin(), now.end(), root) == now.end()) change.removed_root = true;
+    }
   }
-  MESHID_RETURN_IF_ERROR(store_.SaveBundle(bundle));
+  change.changed = true;
+  // Workloads first: the file only lets a restarted agent authenticate the CA, which sends
+  // the current bundle again when the agent reconnects.
+  cache_.Update([&](Snapshot& s) { SetBundle(s, bundle); });
   Log()->info("trust bundle updated sequence={} roots={}", bundle.sequence(),
               bundle.x509_authorities().size());
-  cache_.Update([&](Snapshot& s) { SetBundle(s, bundle); });
-  return true;
+  if (absl::Status saved = store_.SaveBundle(bundle); !saved.ok()) {
+    Log()->warn(
+        "trust bundle sequence={} is served but not saved ({}); a restart starts from "
+        "the previous one until the CA is reached",
+        bundle.sequence(), saved.message());
+  }
+  return change;
 }
 
 absl::Status Manager::SyncEntries() {
@@ -496,6 +517,9 @@ void Manager::WatchLoop() {
       backoff = kMinBackoff;
       if (absl::Status s = ApplyBundle(event.bundle()); !s.ok()) {
         Log()->warn("bundle from the CA not applied: {}", s.message());
+      }
+      if (!entries_gen.has_value()) {
+        Log()->info("watching the CA for changes (bundle sequence {})", event.bundle().sequence());
       }
       std::lock_guard<std::mutex> lock(mu_);
       // The CA is back: try what was backing off now rather than at the end of the backoff.

@@ -50,7 +50,9 @@ class Manager final : public JwtSigner {
 
   absl::Status Bootstrap(bool insecure_bootstrap);
   absl::Status Attest(const pki::TrustBundle* bundle, bool insecure);
-  absl::Status Connect();  // (re)builds client_ from the node SVID and the bundle
+  // Connect (re)builds client_ from the node SVID and the bundle; with restart_watch the
+  // open watch moves to the new channel too.
+  absl::Status Connect(bool restart_watch = true);
   std::shared_ptr<CaClient> client() const;
 
   void Loop();
@@ -64,8 +66,12 @@ class Manager final : public JwtSigner {
   absl::Time NextWake(absl::Time now) const;
   // ApplyBundle keeps a bundle from the CA and reconnects with its roots if it changed.
   absl::Status ApplyBundle(const ca::v1::Bundle& proto);
-  // ApplyBundleLocked keeps the bundle and reports whether it changed; apply_mu_ is held.
-  absl::StatusOr<bool> ApplyBundleLocked(const ca::v1::Bundle& proto);
+  struct BundleChange {
+    bool changed = false;
+    bool removed_root = false;  // a root of the previous bundle is not in the new one
+  };
+  // ApplyBundleLocked publishes and saves the bundle if it changed; apply_mu_ is held.
+  absl::StatusOr<BundleChange> ApplyBundleLocked(const ca::v1::Bundle& proto);
   void PublishMetrics();
 
   // Plan is what the entries and SVIDs ask of the loop, worked out again only when either

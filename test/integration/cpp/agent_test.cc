@@ -428,6 +428,101 @@ TEST_F(AgentTest, ABundleChangeReachesAnOpenStreamWithinTwoSeconds) {
   EXPECT_LT(received_at - added_at, absl::Seconds(2)) << agent_->Log();
 }
 
+// AddOrRemoveRoot changes the CA's bundle over the admin socket.
+void AddOrRemoveRoot(const std::string& admin_socket, const std::string& pem, bool add) {
+  auto admin = ca::v1::Admin::NewStub(
+      grpc::CreateChannel("unix:" + admin_socket, grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  ca::v1::Bundle bundle;
+  grpc::Status status;
+  if (add) {
+    ca::v1::AddRootRequest request;
+    request.set_certificate(pem);
+    status = admin->AddRoot(&context, request, &bundle);
+  } else {
+    ca::v1::RemoveRootRequest request;
+    request.set_certificate(pem);
+    status = admin->RemoveRoot(&context, request, &bundle);
+  }
+  EXPECT_TRUE(status.ok()) << status.error_message();
+}
+
+// WaitForRoots waits until an X509-SVID on `client`'s stream carries `n` roots.
+void WaitForRoots(agent::WorkloadClient& client, size_t n) {
+  absl::Time deadline = absl::Now() + absl::Seconds(10);
+  size_t roots = 0;
+  while (roots != n && absl::Now() < deadline) {
+    absl::StatusOr<std::vector<agent::X509Svid>> svids = client.FetchX509(absl::Seconds(5));
+    ASSERT_TRUE(svids.ok()) << svids.status();
+    roots = svids->front().bundle.size();
+    if (roots != n) absl::SleepFor(absl::Milliseconds(100));
+  }
+  EXPECT_EQ(roots, n);
+}
+
+// Adding a root must not reconnect every agent to the CA (the open watch was authenticated
+// with a root that stays trusted); removing one re-authenticates the CA on a new watch.
+TEST_F(AgentTest, AddingARootKeepsTheCaWatchAndRemovingOneRestartsIt) {
+  StartCa();
+  StartAgent();
+  Entry("/ns/a/sa/root", 0);
+  WaitForEntries(1);
+  std::unique_ptr<agent::WorkloadClient> client = Client();
+  WaitForRoots(*client, 1);
+  const std::string watching = "watching the CA for changes";
+  auto watches = [&] {
+    std::string log = agent_->Log();
+    size_t n = 0;
+    for (size_t at = log.find(watching); at != std::string::npos; at = log.find(watching, at + 1)) {
+      ++n;
+    }
+    return n;
+  };
+  ASSERT_EQ(watches(), 1u) << agent_->Log();
+
+  RunMeshid({"pki", "init", "--trust-domain", "example.org", "--out", dir_ + "/pki2"});
+  const std::string new_root = *base::ReadFile(dir_ + "/pki2/root/root.crt");
+  AddOrRemoveRoot(ca_->admin_socket(), new_root, /*add=*/true);
+  WaitForRoots(*client, 2);
+  absl::SleepFor(absl::Seconds(1));  // a restarted watch would have logged by now
+  EXPECT_EQ(watches(), 1u) << agent_->Log();
+
+  AddOrRemoveRoot(ca_->admin_socket(), new_root, /*add=*/false);
+  WaitForRoots(*client, 1);
+  absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (watches() < 2 && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(100));
+  EXPECT_EQ(watches(), 2u) << agent_->Log();
+  // The agent still works with the CA on the new watch.
+  Entry("/ns/a/sa/second", 0);
+  WaitForEntries(2);
+}
+
+// Workloads get a new bundle even when the agent cannot save it (here its file has been
+// replaced by a directory); the agent says so.
+TEST_F(AgentTest, ABundleThatCannotBeSavedIsStillServed) {
+  StartCa();
+  StartAgent();
+  Entry("/ns/a/sa/root", 0);
+  WaitForEntries(1);
+  std::unique_ptr<agent::WorkloadClient> client = Client();
+  WaitForRoots(*client, 1);
+  const std::string bundle_file = agent_->data_dir() + "/bundle.json";
+  ASSERT_TRUE(fs::exists(bundle_file)) << "the agent keeps its bundle elsewhere";
+  fs::remove(bundle_file);
+  fs::create_directory(bundle_file);
+
+  RunMeshid({"pki", "init", "--trust-domain", "example.org", "--out", dir_ + "/pki2"});
+  AddOrRemoveRoot(ca_->admin_socket(), *base::ReadFile(dir_ + "/pki2/root/root.crt"),
+                  /*add=*/true);
+  WaitForRoots(*client, 2);
+  absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (agent_->Log().find("is served but not saved") == std::string::npos &&
+         absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  EXPECT_THAT(agent_->Log(), HasSubstr("is served but not saved")) << agent_->Log();
+}
+
 TEST_F(AgentTest, SvidSyncReplacesFilesAtomicallyAndTheyWorkForOpensslMtls) {
   StartCa();
   StartAgent();
