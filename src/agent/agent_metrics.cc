@@ -27,7 +27,15 @@ AgentMetrics::AgentMetrics(telemetry::Metrics& metrics)
                                    "Sequence number of the trust bundle the agent holds.")),
       entries_(SingleGauge(metrics, "meshid_agent_entries", "Registration entries of this node.")),
       clients_(SingleGauge(metrics, "meshid_agent_workload_api_clients",
-                           "Open Workload API connections.")) {
+                           "Open Workload API connections.")),
+      push_duration_(
+          prometheus::BuildHistogram()
+              .Name("meshid_agent_workload_push_duration_seconds")
+              .Help("Time to hand one change (renewal, bundle, entries) to every open "
+                    "FetchX509SVID stream: written, or queued behind a write in progress.")
+              .Register(metrics.registry())
+              .Add({}, prometheus::Histogram::BucketBoundaries{0.001, 0.0025, 0.005, 0.01, 0.025,
+                                                               0.05, 0.1, 0.25, 0.5, 1, 2.5})) {
   for (const char* result : {"ok", "error"}) renewals_.Add({{"result", result}});
 }
 
@@ -67,5 +75,9 @@ void AgentMetrics::SetEntries(size_t entries) { entries_.Set(static_cast<double>
 void AgentMetrics::ClientConnected() { clients_.Increment(); }
 
 void AgentMetrics::ClientDisconnected() { clients_.Decrement(); }
+
+void AgentMetrics::WorkloadPush(absl::Duration took) {
+  push_duration_.Observe(absl::ToDoubleSeconds(took));
+}
 
 }  // namespace meshid::agent

@@ -25,6 +25,8 @@ class AgentMetrics {
   void SetEntries(size_t entries);
   void ClientConnected();
   void ClientDisconnected();
+  // WorkloadPush records how long one change took to be handed to every open stream.
+  void WorkloadPush(absl::Duration took);
 
  private:
   prometheus::Family<prometheus::Gauge>& svid_not_after_;
@@ -34,6 +36,7 @@ class AgentMetrics {
   prometheus::Gauge& bundle_sequence_;
   prometheus::Gauge& entries_;
   prometheus::Gauge& clients_;
+  prometheus::Histogram& push_duration_;
 
   std::mutex mu_;  // guards the per-ID gauges
   std::map<std::string, prometheus::Gauge*> svid_gauges_;

@@ -239,7 +239,10 @@ void X509Streams::Push() {
     seen = snapshot->generation;
     // A copy: a stream finished by its offer retires itself from streams_ meanwhile.
     const std::vector<Stream*> open(streams_.begin(), streams_.end());
+    if (open.empty()) continue;
+    const absl::Time start = absl::Now();
     for (Stream* stream : open) stream->Offer(snapshot);
+    metrics_.WorkloadPush(absl::Now() - start);
   }
 }
 

@@ -426,6 +426,13 @@ TEST_F(AgentTest, ABundleChangeReachesAnOpenStreamWithinTwoSeconds) {
   adder.join();
   ASSERT_NE(received_at, absl::Time()) << "the stream ended without the new bundle";
   EXPECT_LT(received_at - added_at, absl::Seconds(2)) << agent_->Log();
+  // The push to the open stream was timed.
+  CommandResult metrics = RunCommand(
+      "curl", {"-sf", absl::StrCat("http://127.0.0.1:", agent_->http_port(), "/metrics")});
+  const std::string count = "meshid_agent_workload_push_duration_seconds_count ";
+  const size_t at = metrics.out.find(count);
+  ASSERT_NE(at, std::string::npos) << metrics.out;
+  EXPECT_GE(std::stoi(metrics.out.substr(at + count.size())), 1) << metrics.out;
 }
 
 // AddOrRemoveRoot changes the CA's bundle over the admin socket.
