@@ -40,7 +40,7 @@ namespace {
 struct Options {
   std::string socket;
   std::string admin_socket;
-  std::string new_root;  // PEM file of the root added for the push measurement
+  std::vector<std::string> new_roots;  // PEM files of the roots added, one push each
   std::string metrics_url_file;
   int agent_pid = 0;
   int entries = 10000;
@@ -157,6 +157,13 @@ void CreateEntries(const Options& o) {
   for (std::thread& t : workers) t.join();
 }
 
+// ProcessCpuSeconds is this process's CPU time, every thread included.
+double ProcessCpuSeconds() {
+  timespec t;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) / 1e9;
+}
+
 // MetricValue reads one sample of the agent's /metrics through curl.
 double MetricValue(const std::string& url, const std::string& name) {
   FILE* p = popen(("curl -sf " + url).c_str(), "r");
@@ -180,7 +187,8 @@ int main(int argc, char** argv) {
   CLI::App app("agent_scale_client: see bench/agent_scale/run.sh");
   app.add_option("--socket", o.socket)->required();
   app.add_option("--admin-socket", o.admin_socket)->required();
-  app.add_option("--new-root", o.new_root)->required();
+  app.add_option("--new-root", o.new_roots, "a root to add; each one is a push measured")
+      ->required();
   app.add_option("--metrics-url", o.metrics_url_file)->required();
   app.add_option("--agent-pid", o.agent_pid)->required();
   app.add_option("--entries", o.entries);
@@ -224,18 +232,23 @@ int main(int argc, char** argv) {
     bool started = false;
   };
   std::vector<std::unique_ptr<Reader>> streams;
-  grpc::CompletionQueue cq;
+  // One completion queue per reader thread: a stream is read by the thread that owns its queue.
+  std::vector<std::unique_ptr<grpc::CompletionQueue>> queues;
+  for (int i = 0; i < o.reader_threads; ++i) {
+    queues.push_back(std::make_unique<grpc::CompletionQueue>());
+  }
   for (size_t i = 0; i < fds.size(); ++i) {
     auto r = std::make_unique<Reader>();
     r->stub = SpiffeWorkloadAPI::NewStub(grpc::CreateInsecureChannelFromFd("agent", fds[i]));
     r->context.AddMetadata("workload.spiffe.io", "true");
-    r->reader = r->stub->AsyncFetchX509SVID(&r->context, X509SVIDRequest(), &cq, r.get());
+    r->reader = r->stub->AsyncFetchX509SVID(&r->context, X509SVIDRequest(),
+                                            queues[i % queues.size()].get(), r.get());
     streams.push_back(std::move(r));
   }
-  auto read = [&] {
+  auto read = [&](grpc::CompletionQueue* cq) {
     void* tag = nullptr;
     bool ok = false;
-    while (cq.Next(&tag, &ok)) {
+    while (cq->Next(&tag, &ok)) {
       auto* r = static_cast<Reader*>(tag);
       if (!ok) continue;  // the stream ended (cancelled at the end of the run)
       if (r->started) {
@@ -259,7 +272,7 @@ int main(int argc, char** argv) {
   };
   // A stream's tag completes on one thread at a time: its next Read starts only after.
   std::vector<std::thread> readers;
-  for (int i = 0; i < o.reader_threads; ++i) readers.emplace_back(read);
+  for (auto& cq : queues) readers.emplace_back(read, cq.get());
   while (first_seen < static_cast<int>(fds.size())) absl::SleepFor(absl::Milliseconds(50));
   const absl::Time streams_open = absl::Now();
   const double rss = RssMiB(o.agent_pid);
@@ -268,34 +281,67 @@ int main(int argc, char** argv) {
   absl::SleepFor(absl::Seconds(o.idle_seconds));
   const double idle_cpu = CpuSeconds(o.agent_pid) - idle0;
 
-  auto admin = meshid::ca::v1::Admin::NewStub(
-      grpc::CreateChannel("unix:" + o.admin_socket, grpc::InsecureChannelCredentials()));
-  meshid::ca::v1::AddRootRequest add;
-  add.set_certificate(*meshid::base::ReadFile(o.new_root));
-  meshid::ca::v1::Bundle bundle;
-  grpc::ClientContext add_context;
-  added_at_ns = absl::ToUnixNanos(absl::Now());
-  grpc::Status added = admin->AddRoot(&add_context, add, &bundle);
-  if (!added.ok()) {
-    std::cerr << "AddRoot: " << added.error_message() << "\n";
+  // Connected before the clock starts: the push is timed from the change, not from the
+  // bench's own connection to the admin socket.
+  std::shared_ptr<grpc::Channel> admin_channel =
+      grpc::CreateChannel("unix:" + o.admin_socket, grpc::InsecureChannelCredentials());
+  if (!admin_channel->WaitForConnected(std::chrono::system_clock::now() +
+                                       std::chrono::seconds(10))) {
+    std::cerr << "cannot connect to the admin socket " << o.admin_socket << "\n";
     return 2;
   }
-  absl::Time deadline = absl::Now() + absl::Seconds(30);
-  while (pushed_seen < static_cast<int>(fds.size()) && absl::Now() < deadline) {
-    absl::SleepFor(absl::Milliseconds(5));
+  auto admin = meshid::ca::v1::Admin::NewStub(admin_channel);
+  const std::string push_sum = "meshid_agent_workload_push_duration_seconds_sum";
+  // Each push adds one root and waits until every stream holds it.
+  std::ostringstream pushes;
+  bool all_reached = true;
+  for (const std::string& root : o.new_roots) {
+    {
+      std::lock_guard<std::mutex> lock(push_mu);
+      push_ms.clear();
+      pushed_seen = 0;
+    }
+    const double agent_push0 = MetricValue(url, push_sum);
+    meshid::ca::v1::AddRootRequest add;
+    add.set_certificate(*meshid::base::ReadFile(root));
+    meshid::ca::v1::Bundle bundle;
+    grpc::ClientContext add_context;
+    const double client_cpu0 = ProcessCpuSeconds();
+    added_at_ns = absl::ToUnixNanos(absl::Now());
+    grpc::Status added = admin->AddRoot(&add_context, add, &bundle);
+    if (!added.ok()) {
+      std::cerr << "AddRoot: " << added.error_message() << "\n";
+      return 2;
+    }
+    absl::Time deadline = absl::Now() + absl::Seconds(30);
+    while (pushed_seen < static_cast<int>(fds.size()) && absl::Now() < deadline) {
+      absl::SleepFor(absl::Milliseconds(5));
+    }
+    // The readers' CPU while the change arrived, on the cores the agent uses too.
+    const double client_push_cpu = ProcessCpuSeconds() - client_cpu0;
+    // The agent's own time to write the change to every stream (its histogram's sum).
+    const double agent_push = MetricValue(url, push_sum) - agent_push0;
+    std::lock_guard<std::mutex> lock(push_mu);
+    std::sort(push_ms.begin(), push_ms.end());
+    auto pct = [&](double q) {
+      return push_ms.empty() ? -1.0 : push_ms[static_cast<size_t>(q * (push_ms.size() - 1))];
+    };
+    pushes << (pushes.tellp() > 0 ? ", " : "") << "{\"streams_reached\": " << push_ms.size()
+           << ", \"min_ms\": " << pct(0.0) << ", \"p50_ms\": " << pct(0.5)
+           << ", \"p90_ms\": " << pct(0.9) << ", \"max_ms\": " << pct(1.0)
+           << ", \"agent_write_ms\": " << 1e3 * agent_push
+           << ", \"client_cpu_ms\": " << 1e3 * client_push_cpu << "}";
+    all_reached = all_reached && push_ms.size() == fds.size();
+    absl::SleepFor(absl::Seconds(1));  // quiet again before the next change
   }
   for (auto& r : streams) r->context.TryCancel();
   // Cancelled reads complete with ok=false; then nothing more is pending.
   absl::SleepFor(absl::Milliseconds(500));
-  cq.Shutdown();
+  for (auto& cq : queues) cq->Shutdown();
   for (std::thread& reader : readers) reader.join();
   for (pid_t pid : helpers) kill(pid, SIGKILL);
   for (pid_t pid : helpers) waitpid(pid, nullptr, 0);
 
-  std::sort(push_ms.begin(), push_ms.end());
-  auto pct = [&](double q) {
-    return push_ms.empty() ? -1.0 : push_ms[static_cast<size_t>(q * (push_ms.size() - 1))];
-  };
   // A renewal cycle: every SVID renewed once, at half its TTL; idle cost in between.
   const double cycle = o.ttl_seconds * 0.5;
   const double idle_rate = idle_cpu / o.idle_seconds;
@@ -307,9 +353,7 @@ int main(int argc, char** argv) {
             << ", \"open_streams_s\": " << absl::ToDoubleSeconds(streams_open - issued)
             << ", \"agent_rss_mib\": " << rss << ", \"idle_seconds\": " << o.idle_seconds
             << ", \"idle_cpu_percent\": " << 100.0 * idle_rate
-            << ", \"renewal_cycle_cpu_percent\": " << cycle_pct
-            << ", \"push_streams_reached\": " << push_ms.size() << ", \"push_min_ms\": " << pct(0.0)
-            << ", \"push_p50_ms\": " << pct(0.5) << ", \"push_p90_ms\": " << pct(0.9)
-            << ", \"push_max_ms\": " << pct(1.0) << "}\n";
-  return push_ms.size() == fds.size() ? 0 : 1;
+            << ", \"renewal_cycle_cpu_percent\": " << cycle_pct << ", \"pushes\": [" << pushes.str()
+            << "]}\n";
+  return all_reached ? 0 : 1;
 }
