@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 
 #include <fcntl.h>
 #include <grpcpp/generic/generic_stub.h>
@@ -104,10 +105,31 @@ class AgentTest : public ::testing::Test {
     return *agent::WorkloadClient::Connect(agent_->socket_address());
   }
 
+  // StartWithOneRootAndEntry starts the CA and the agent, registers an entry for this
+  // process and returns a client that has received its SVID (one root in the bundle).
+  std::unique_ptr<agent::WorkloadClient> StartWithOneRootAndEntry() {
+    StartCa();
+    StartAgent();
+    Entry("/ns/a/sa/root", 0);
+    WaitForEntries(1);
+    std::unique_ptr<agent::WorkloadClient> client = Client();
+    absl::StatusOr<std::vector<agent::X509Svid>> svids = client->FetchX509(absl::Seconds(20));
+    EXPECT_TRUE(svids.ok() && svids->front().bundle.size() == 1) << agent_->Log();
+    return client;
+  }
+
+  // NewRoot makes another root of example.org, as a rotation would publish, and returns it.
+  std::string NewRoot() {
+    const std::string out = absl::StrCat(dir_, "/pki", ++roots_made_);
+    RunMeshid({"pki", "init", "--trust-domain", "example.org", "--out", out});
+    return *base::ReadFile(out + "/root/root.crt");
+  }
+
   testing::TempDir temp_;
   std::string dir_ = temp_.path();
   std::unique_ptr<CaProcess> ca_;
   std::unique_ptr<AgentProcess> agent_;
+  int roots_made_ = 0;
 };
 
 // A stub for raw Workload API calls, and a context carrying the security header.
@@ -467,28 +489,28 @@ void WaitForRoots(agent::WorkloadClient& client, size_t n) {
   EXPECT_EQ(roots, n);
 }
 
+// Occurrences counts `what` in `text`.
+size_t Occurrences(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+// WaitUntil polls `done` for up to 10 s and returns its last answer.
+bool WaitUntil(const std::function<bool()>& done) {
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (!done() && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(100));
+  return done();
+}
+
 // Adding a root must not reconnect every agent to the CA (the open watch was authenticated
 // with a root that stays trusted); removing one re-authenticates the CA on a new watch.
 TEST_F(AgentTest, AddingARootKeepsTheCaWatchAndRemovingOneRestartsIt) {
-  StartCa();
-  StartAgent();
-  Entry("/ns/a/sa/root", 0);
-  WaitForEntries(1);
-  std::unique_ptr<agent::WorkloadClient> client = Client();
-  WaitForRoots(*client, 1);
-  const std::string watching = "watching the CA for changes";
-  auto watches = [&] {
-    std::string log = agent_->Log();
-    size_t n = 0;
-    for (size_t at = log.find(watching); at != std::string::npos; at = log.find(watching, at + 1)) {
-      ++n;
-    }
-    return n;
-  };
+  std::unique_ptr<agent::WorkloadClient> client = StartWithOneRootAndEntry();
+  auto watches = [&] { return Occurrences(agent_->Log(), "watching the CA for changes"); };
   ASSERT_EQ(watches(), 1u) << agent_->Log();
 
-  RunMeshid({"pki", "init", "--trust-domain", "example.org", "--out", dir_ + "/pki2"});
-  const std::string new_root = *base::ReadFile(dir_ + "/pki2/root/root.crt");
+  const std::string new_root = NewRoot();
   AddOrRemoveRoot(ca_->admin_socket(), new_root, /*add=*/true);
   WaitForRoots(*client, 2);
   absl::SleepFor(absl::Seconds(1));  // a restarted watch would have logged by now
@@ -496,9 +518,7 @@ TEST_F(AgentTest, AddingARootKeepsTheCaWatchAndRemovingOneRestartsIt) {
 
   AddOrRemoveRoot(ca_->admin_socket(), new_root, /*add=*/false);
   WaitForRoots(*client, 1);
-  absl::Time deadline = absl::Now() + absl::Seconds(10);
-  while (watches() < 2 && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(100));
-  EXPECT_EQ(watches(), 2u) << agent_->Log();
+  EXPECT_TRUE(WaitUntil([&] { return watches() == 2; })) << agent_->Log();
   // The agent still works with the CA on the new watch.
   Entry("/ns/a/sa/second", 0);
   WaitForEntries(2);
@@ -507,27 +527,17 @@ TEST_F(AgentTest, AddingARootKeepsTheCaWatchAndRemovingOneRestartsIt) {
 // Workloads get a new bundle even when the agent cannot save it (here its file has been
 // replaced by a directory); the agent says so.
 TEST_F(AgentTest, ABundleThatCannotBeSavedIsStillServed) {
-  StartCa();
-  StartAgent();
-  Entry("/ns/a/sa/root", 0);
-  WaitForEntries(1);
-  std::unique_ptr<agent::WorkloadClient> client = Client();
-  WaitForRoots(*client, 1);
+  std::unique_ptr<agent::WorkloadClient> client = StartWithOneRootAndEntry();
   const std::string bundle_file = agent_->data_dir() + "/bundle.json";
   ASSERT_TRUE(fs::exists(bundle_file)) << "the agent keeps its bundle elsewhere";
   fs::remove(bundle_file);
   fs::create_directory(bundle_file);
 
-  RunMeshid({"pki", "init", "--trust-domain", "example.org", "--out", dir_ + "/pki2"});
-  AddOrRemoveRoot(ca_->admin_socket(), *base::ReadFile(dir_ + "/pki2/root/root.crt"),
-                  /*add=*/true);
+  AddOrRemoveRoot(ca_->admin_socket(), NewRoot(), /*add=*/true);
   WaitForRoots(*client, 2);
-  absl::Time deadline = absl::Now() + absl::Seconds(10);
-  while (agent_->Log().find("is served but not saved") == std::string::npos &&
-         absl::Now() < deadline) {
-    absl::SleepFor(absl::Milliseconds(100));
-  }
-  EXPECT_THAT(agent_->Log(), HasSubstr("is served but not saved")) << agent_->Log();
+  EXPECT_TRUE(WaitUntil([&] {
+    return agent_->Log().find("is served but not saved") != std::string::npos;
+  })) << agent_->Log();
 }
 
 TEST_F(AgentTest, SvidSyncReplacesFilesAtomicallyAndTheyWorkForOpensslMtls) {
