@@ -108,8 +108,8 @@ grep -o '{"streams_reached[^}]*}' <<<"$result" | while read -r push; do
   g() { sed -n "s/.*\"$1\": \([-0-9.e]*\).*/\1/p" <<<"$push"; }
   printf '  bundle change %d -> all streams   first %.1f ms, p50 %.1f ms, p90 %.1f ms, max %.1f ms   (goal < 100 ms)\n' \
     "$n" "$(g min_ms)" "$(g p50_ms)" "$(g p90_ms)" "$(g max_ms)"
-  printf '    agent writing to the streams   %.1f ms; the client reading them: %.1f ms CPU\n' \
-    "$(g agent_write_ms)" "$(g client_cpu_ms)"
+  printf '    agent writing to the streams   %.1f ms; the client reading them: %.1f ms CPU, %d page faults\n' \
+    "$(g agent_write_ms)" "$(g client_cpu_ms)" "$(g client_page_faults)"
 done
 cat <<REPORT
 raw: $result
