@@ -16,6 +16,7 @@
 #include "meshid/base/files.h"
 #include "meshid/base/status.h"
 #include "meshid/store/data_store.h"
+#include "sqlite_checkpointer.h"
 #include "sqlite_schema.h"
 #include "sqlite_store.h"
 #include "sqlite_util.h"
@@ -76,6 +77,21 @@ absl::Status CheckIdentity(sqlite3* db, absl::string_view op, const std::string&
   return absl::OkStatus();
 }
 
+// Connect opens a connection to the existing database file at `path`.
+absl::StatusOr<DbPtr> Connect(const std::string& path, absl::string_view op) {
+  sqlite3* raw = nullptr;
+  // The file exists by now; without SQLITE_OPEN_CREATE SQLite never makes one with its own
+  // (wider) mode if it was removed meanwhile.
+  int rc = sqlite3_open_v2(path.c_str(), &raw,
+                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX | SQLITE_OPEN_EXRESCODE,
+                           nullptr);
+  DbPtr db(raw);
+  if (rc != SQLITE_OK) return SqliteError(db.get(), rc, op, "sqlite3_open_v2");
+  sqlite3_extended_result_codes(db.get(), 1);
+  sqlite3_busy_timeout(db.get(), kBusyTimeoutMs);
+  return db;
+}
+
 absl::Status Configure(sqlite3* db, absl::string_view op, const SqliteOptions& options) {
   MESHID_ASSIGN_OR_RETURN(Statement wal, Statement::Prepare(db, op, "PRAGMA journal_mode = WAL"));
   MESHID_ASSIGN_OR_RETURN(bool row, wal.Step());
@@ -98,20 +114,15 @@ absl::StatusOr<std::unique_ptr<DataStore>> OpenSqlite(const std::string& path,
   if (path.empty()) return absl::InvalidArgumentError("database path is empty");
   MESHID_RETURN_IF_ERROR(internal::CreateDatabaseFile(path));
   const std::string op = absl::StrCat("open database ", path);
-  sqlite3* raw = nullptr;
-  // The file exists by now; without SQLITE_OPEN_CREATE SQLite never makes one with its own
-  // (wider) mode if it was removed meanwhile.
-  int rc = sqlite3_open_v2(path.c_str(), &raw,
-                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX | SQLITE_OPEN_EXRESCODE,
-                           nullptr);
-  DbPtr db(raw);
-  if (rc != SQLITE_OK) return internal::SqliteError(db.get(), rc, op, "sqlite3_open_v2");
-  sqlite3_extended_result_codes(db.get(), 1);
-  sqlite3_busy_timeout(db.get(), internal::kBusyTimeoutMs);
+  MESHID_ASSIGN_OR_RETURN(DbPtr db, internal::Connect(path, op));
   MESHID_RETURN_IF_ERROR(internal::CheckIdentity(db.get(), op, path));
   MESHID_RETURN_IF_ERROR(internal::Configure(db.get(), op, options));
   MESHID_RETURN_IF_ERROR(internal::Migrate(db.get(), path, internal::SchemaMigrations()).status());
-  return std::make_unique<internal::SqliteStore>(std::move(db));
+  // The checkpoints' own connection, once the file is known to be a meshid database in WAL.
+  MESHID_ASSIGN_OR_RETURN(DbPtr checkpoints, internal::Connect(path, op));
+  MESHID_RETURN_IF_ERROR(internal::Configure(checkpoints.get(), op, options));
+  return std::make_unique<internal::SqliteStore>(
+      std::move(db), std::make_unique<internal::Checkpointer>(std::move(checkpoints)));
 }
 
 }  // namespace meshid::store

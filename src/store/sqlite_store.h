@@ -14,6 +14,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "meshid/store/data_store.h"
+#include "sqlite_checkpointer.h"
 #include "sqlite_util.h"
 
 namespace meshid::store::internal {
@@ -24,7 +25,11 @@ namespace meshid::store::internal {
 // writes wait for ours (busy_timeout) because every write transaction is BEGIN IMMEDIATE.
 class SqliteStore final : public DataStore {
  public:
-  explicit SqliteStore(DbPtr db) : db_(std::move(db)) {}
+  // `checkpointer` takes over the WAL checkpoints of `db`.
+  SqliteStore(DbPtr db, std::unique_ptr<Checkpointer> checkpointer)
+      : checkpointer_(std::move(checkpointer)), db_(std::move(db)) {
+    checkpointer_->Attach(db_.get());
+  }
 
   absl::StatusOr<std::vector<IssuingCaRecord>> ListIssuingCas() override;
   absl::Status PutIssuingCas(const std::vector<IssuingCaRecord>& records) override;
@@ -79,6 +84,8 @@ class SqliteStore final : public DataStore {
                                absl::string_view selector_set);
 
   std::mutex mu_;
+  // Before db_: the connection closes first, and with it the hook that calls the checkpointer.
+  std::unique_ptr<Checkpointer> checkpointer_;
   DbPtr db_;
   // Prepared statements by SQL text, reused by every call (guarded by mu_). Declared after
   // db_ so that they are finalized before the connection closes.
