@@ -1,8 +1,10 @@
 #include "meshid/pki/issue.h"
 
+#include <cstdint>
 #include <set>
 #include <string>
 
+#include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "meshid/testing/fake_clock.h"
@@ -48,19 +50,30 @@ TEST(IssueTest, RsaLeafAlsoAllowsKeyEncipherment) {
   EXPECT_THAT(leaf.key_usage().Names(), ElementsAre("digitalSignature", "keyEncipherment"));
 }
 
-TEST(IssueTest, SerialsAreRandomPositiveAnd128Bits) {
+// Serials: 16 bytes, positive, unique; the first 6 bytes are the issuance time in
+// milliseconds, so that successive serials sort in issuance order.
+TEST(IssueTest, SerialsAreUniquePositiveAndStartWithTheIssuanceTime) {
   TestPki pki = TestPki::Create(kTestEpoch);
   PrivateKey key = *PrivateKey::Generate(KeyType::kEcP256);
   std::set<std::string> serials;
+  std::string previous_time;
+  const int64_t before = absl::ToUnixMillis(absl::Now());
   for (int i = 0; i < 20; ++i) {
     Certificate leaf = *IssueLeaf(pki.intermediate, key.public_key(),
                                   {*SpiffeId::Parse("spiffe://example.org/a")}, kTestEpoch);
     std::string serial = leaf.serial_hex();
-    EXPECT_LE(serial.size(), 32u);
-    EXPECT_GE(serial.size(), 24u) << "at most a few leading zero bytes";
+    ASSERT_LE(serial.size(), 32u);
     EXPECT_NE(serial[0], '-');
+    serial.insert(0, 32 - serial.size(), '0');  // the 16 bytes, leading zeros included
+    const std::string time = serial.substr(0, 12);
+    const int64_t ms = std::stoll(time, nullptr, 16);
+    EXPECT_GE(ms, before);
+    EXPECT_LE(ms, absl::ToUnixMillis(absl::Now()));
+    EXPECT_GE(time, previous_time);  // same length: hex order is time order
+    previous_time = time;
     serials.insert(serial);
   }
+  // Many of them share a millisecond: the 80 random bits keep them apart.
   EXPECT_EQ(serials.size(), 20u);
 }
 
