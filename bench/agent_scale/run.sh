@@ -92,7 +92,8 @@ echo "agent: $ENTRIES entries for $STREAMS workload processes, then ${IDLE}s idl
 result=$("${pin_client[@]}" "$client" --socket "$work/agent.sock" --admin-socket "$work/run/admin.sock" \
   "${new_roots[@]}" --metrics-url "http://127.0.0.1:$http/metrics" \
   --agent-pid "$agent_pid" --entries "$ENTRIES" --streams "$STREAMS" --idle-seconds "$IDLE" --reader-threads "$READERS")
-get() { sed -n "s/.*\"$1\": \([-0-9.e]*\).*/\1/p" <<<"$result"; }
+# get KEY [JSON]: a number from the client's report (or from JSON, one of its pushes).
+get() { sed -n "s/.*\"$1\": \([-0-9.e]*\).*/\1/p" <<<"${2:-$result}"; }
 
 cat <<REPORT
 meshid agent run: $(get entries) SVIDs (TTL 1h) for $(get streams) open FetchX509SVID streams
@@ -105,11 +106,10 @@ REPORT
 n=0
 grep -o '{"streams_reached[^}]*}' <<<"$result" | while read -r push; do
   n=$((n + 1))
-  g() { sed -n "s/.*\"$1\": \([-0-9.e]*\).*/\1/p" <<<"$push"; }
   printf '  bundle change %d -> all streams   first %.1f ms, p50 %.1f ms, p90 %.1f ms, max %.1f ms   (goal < 100 ms)\n' \
-    "$n" "$(g min_ms)" "$(g p50_ms)" "$(g p90_ms)" "$(g max_ms)"
+    "$n" "$(get min_ms "$push")" "$(get p50_ms "$push")" "$(get p90_ms "$push")" "$(get max_ms "$push")"
   printf '    agent writing to the streams   %.1f ms; the client reading them: %.1f ms CPU, %d page faults\n' \
-    "$(g agent_write_ms)" "$(g client_cpu_ms)" "$(g client_page_faults)"
+    "$(get agent_write_ms "$push")" "$(get client_cpu_ms "$push")" "$(get client_page_faults "$push")"
 done
 cat <<REPORT
 raw: $result
