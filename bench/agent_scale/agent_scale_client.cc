@@ -242,15 +242,15 @@ int main(int argc, char** argv) {
   const absl::Time issued = absl::Now();
   const double issue_cpu = CpuSeconds(o.agent_pid) - cpu0;
 
-  // One stream per helper, all read from one completion queue by --reader-threads threads
-  // (the machine's two cores by default: 1,000 reader threads would put the client's own
-  // scheduling into the number, one thread its own CPU); each stream records when it sees a
-  // bundle with one more root.
+  // One stream per helper, read by --reader-threads threads, each with its own completion
+  // queue (the machine's two cores by default: 1,000 reader threads would put the client's
+  // own scheduling into the number, one thread its own CPU); each stream records when it
+  // sees a bundle with one more root.
   std::atomic<int> first_seen{0};
   std::atomic<int> pushed_seen{0};
   std::atomic<int64_t> added_at_ns{0};
   std::mutex push_mu;
-  std::vector<double> push_ms;  // under push_mu while the readers run, read after they end
+  std::vector<double> push_ms;  // this push's arrival times, under push_mu
   struct Reader {
     std::unique_ptr<SpiffeWorkloadAPI::Stub> stub;
     grpc::ClientContext context;

@@ -518,16 +518,17 @@ void Manager::WatchLoop() {
       if (absl::Status s = ApplyBundle(event.bundle()); !s.ok()) {
         Log()->warn("bundle from the CA not applied: {}", s.message());
       }
-      if (!entries_gen.has_value()) {
+      const bool first = !entries_gen.has_value();
+      if (first) {
         Log()->info("watching the CA for changes (bundle sequence {})", event.bundle().sequence());
       }
       std::lock_guard<std::mutex> lock(mu_);
       // The CA is back: try what was backing off now rather than at the end of the backoff.
-      if (!entries_gen.has_value()) next_attempt_ = absl::InfinitePast();
+      if (first) next_attempt_ = absl::InfinitePast();
       // The first event of a stream is the baseline: a reconnect after a CA restart must not
       // look like a request.
-      if (entries_gen.has_value() && *entries_gen != event.entries_generation()) sync_now_ = true;
-      if (reissue_gen.has_value() && *reissue_gen != event.reissue_generation()) {
+      if (!first && *entries_gen != event.entries_generation()) sync_now_ = true;
+      if (!first && *reissue_gen != event.reissue_generation()) {
         Log()->warn("the CA asked for every SVID to be re-issued");
         reissue_all_ = true;
       }
