@@ -3,10 +3,7 @@
 #include "absl/strings/str_format.h"
 
 namespace meshid::base {
-namespace {
 
-// Utf8SequenceLength returns the length of the valid UTF-8 sequence at the start of `s`, or
-// 0 when it does not start with one (RFC 3629: no overlongs, no surrogates, <= U+10FFFF).
 size_t Utf8SequenceLength(absl::string_view s) {
   auto byte = [&s](size_t i) { return static_cast<unsigned char>(s[i]); };
   auto continuation = [&](size_t i) { return i < s.size() && (byte(i) & 0xC0) == 0x80; };
@@ -27,8 +24,6 @@ size_t Utf8SequenceLength(absl::string_view s) {
   }
   return 0;
 }
-
-}  // namespace
 
 std::string Printable(absl::string_view text) {
   std::string out;

@@ -41,7 +41,7 @@ bool AnyBlock(const FieldMatch& f, const IpAddress& ip) {
   return false;
 }
 
-// AnyIp notes an unknown address against "`policy` `f.field`"; the name is built only then.
+// AnyIp notes an unknown address against "`policy` `f.field`".
 std::optional<bool> AnyIp(const FieldMatch& f, const std::optional<IpAddress>& ip, const char* what,
                           Context& ctx, const std::string& policy) {
   if (!ip) {
@@ -216,8 +216,7 @@ Decision Evaluate(const PolicySet& set, const Request& request, const EvaluateOp
   if (d.mtls.mode == MtlsMode::kStrict && !request.mtls) {
     d.policy = d.mtls.policy;
     d.reason = "plaintext_rejected";
-    d.detail = absl::StrCat("port ", request.port, " requires mTLS (STRICT, ",
-                            d.mtls.policy == "default" ? "default" : d.mtls.policy,
+    d.detail = absl::StrCat("port ", request.port, " requires mTLS (STRICT, ", d.mtls.policy,
                             ") and the connection is plaintext");
     return finish();
   }

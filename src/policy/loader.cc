@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "meshid/base/files.h"
 #include "meshid/base/status.h"
+#include "meshid/base/text.h"
 #include "parse.h"
 #include "yaml-cpp/depthguard.h"
 #include "yaml-cpp/eventhandler.h"
@@ -33,17 +34,8 @@ using internal::ReadString;
 size_t FirstBinaryByte(absl::string_view text) {
   for (size_t i = 0; i < text.size();) {
     unsigned char c = static_cast<unsigned char>(text[i]);
-    if (c < 0x80) {
-      if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') return i;
-      if (c == 0x7f) return i;
-      ++i;
-      continue;
-    }
-    size_t n = (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
-    if (n == 0 || c == 0xc0 || c == 0xc1 || c > 0xf4 || i + n > text.size()) return i;
-    for (size_t k = 1; k < n; ++k) {
-      if ((static_cast<unsigned char>(text[i + k]) & 0xc0) != 0x80) return i;
-    }
+    size_t n = base::Utf8SequenceLength(text.substr(i));
+    if (n == 0 || (c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f) return i;
     i += n;
   }
   return absl::string_view::npos;
@@ -87,11 +79,12 @@ absl::StatusOr<ObjectMeta> ParseMeta(const YAML::Node& node, const std::string& 
   return meta;
 }
 
-// Document reads the objects of one YAML document into a PolicySet of its own, so that a
-// failure leaves nothing behind.
+// DocumentReader reads the objects of one YAML document into `set` (AddText's staging set,
+// kept only when every document of the source reads).
 class DocumentReader {
  public:
-  DocumentReader(ReadContext& ctx, size_t& order) : ctx_(ctx), order_(order) {}
+  DocumentReader(ReadContext& ctx, size_t& order, PolicySet& set)
+      : ctx_(ctx), order_(order), set_(set) {}
 
   absl::Status Object(const YAML::Node& node, const std::string& path, bool in_list) {
     if (!node.IsMap()) {
@@ -161,12 +154,10 @@ class DocumentReader {
     return absl::OkStatus();
   }
 
-  PolicySet& set() { return set_; }
-
  private:
   ReadContext& ctx_;
   size_t& order_;
-  PolicySet set_;
+  PolicySet& set_;
 };
 
 template <typename T>
@@ -273,7 +264,7 @@ absl::Status Loader::AddText(absl::string_view text, absl::string_view source) {
     ReadContext ctx;
     ctx.notes = &notes;
     ctx.source = absl::StrCat(source, " doc ", i + 1);
-    DocumentReader reader(ctx, order);
+    DocumentReader reader(ctx, order, added);
     absl::Status s;
     try {
       s = reader.Object(docs[i], "", false);
@@ -281,9 +272,6 @@ absl::Status Loader::AddText(absl::string_view text, absl::string_view source) {
       s = absl::InvalidArgumentError(absl::StrCat("unreadable YAML: ", e.msg));
     }
     if (!s.ok()) return base::Annotate(s, ctx.source);
-    Append(added.peer_authentications, reader.set().peer_authentications);
-    Append(added.authorization_policies, reader.set().authorization_policies);
-    Append(added.destination_rules, reader.set().destination_rules);
   }
   if (!any)
     return absl::InvalidArgumentError(absl::StrCat(source, ": is empty (no YAML document)"));
@@ -295,7 +283,7 @@ absl::Status Loader::AddText(absl::string_view text, absl::string_view source) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<LoadResult> Loader::Finish() && {
+LoadResult Loader::Finish() && {
   SortAndNote(result_.policies.peer_authentications, "PeerAuthentication", result_.notes);
   SortAndNote(result_.policies.authorization_policies, "AuthorizationPolicy", result_.notes);
   SortAndNote(result_.policies.destination_rules, "DestinationRule", result_.notes);

@@ -273,6 +273,29 @@ std::vector<BadCase> BadCases() {
        "apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: d}\n"
        "spec: {host: a, trafficPolicy: {portLevelSettings: [{port: {number: 0}}]}}\n",
        " doc 1: spec.trafficPolicy.portLevelSettings[0].port.number: \"0\" is not a port number"},
+      {"WhenNull", ap("{rules: [{when: [null]}]}"),
+       " doc 1: spec.rules[0].when[0]: expected a map with key and values"},
+      {"TargetRefNull", ap("{targetRef: null, targetRefs: [null]}"),
+       " doc 1: spec.targetRefs[0]: expected a map with kind and name"},
+      {"TargetRefOtherNamespace", ap("{targetRef: {kind: Gateway, name: g, namespace: bar}}"),
+       " doc 1: spec.targetRef.namespace: must be the policy's own namespace"},
+      {"TargetRefAndTargetRefs",
+       ap("{targetRef: {kind: Gateway, name: g}, targetRefs: [{kind: Gateway, name: h}]}"),
+       " doc 1: spec: set only one of targetRef and targetRefs"},
+      {"FieldNameNotString", ap("{[a]: 1}"), " doc 1: spec: field names must be plain strings"},
+      {"PeerAuthenticationPortsNotMap",
+       "apiVersion: security.istio.io/v1beta1\nkind: PeerAuthentication\nmetadata: {name: p}\n"
+       "spec: {selector: {matchLabels: {a: b}}, portLevelMtls: [8080]}\n",
+       " doc 1: spec.portLevelMtls: expected a map of port numbers to {mode}"},
+      {"PeerAuthenticationPortKeyNotScalar",
+       "apiVersion: security.istio.io/v1beta1\nkind: PeerAuthentication\nmetadata: {name: p}\n"
+       "spec: {selector: {matchLabels: {a: b}}, portLevelMtls: {[1]: {mode: STRICT}}}\n",
+       " doc 1: spec.portLevelMtls: keys must be port numbers"},
+      {"PeerAuthenticationPortTwice",
+       "apiVersion: security.istio.io/v1beta1\nkind: PeerAuthentication\nmetadata: {name: p}\n"
+       "spec: {selector: {matchLabels: {a: b}}, portLevelMtls: {8080: {mode: STRICT}, 08080: "
+       "{mode: DISABLE}}}\n",
+       " doc 1: spec.portLevelMtls.08080: port given twice"},
       {"ListItemError",
        "apiVersion: v1\nkind: List\nitems:\n- " + std::string("apiVersion: security.istio.io/v1\n  "
                                                               "kind: AuthorizationPolicy\n  "
@@ -377,6 +400,16 @@ TEST_F(LoaderFilesTest, NothingHalfLoaded) {
   absl::StatusOr<LoadResult> r = LoadPolicyFiles({good, bad});
   ASSERT_FALSE(r.ok());
   EXPECT_THAT(std::string(r.status().message()), StartsWith(bad + " doc 1: spec.mtls.mode"));
+}
+
+// A source that fails keeps none of its documents, not even those before the bad one.
+TEST(LoaderTest, AFailedSourceAddsNothing) {
+  Loader loader;
+  ASSERT_TRUE(loader.AddText(Pa("a", "{}"), "good.yaml").ok());
+  EXPECT_FALSE(loader.AddText(Pa("b", "{}") + Pa("c", "{mtls: {mode: NOPE}}"), "bad.yaml").ok());
+  LoadResult result = std::move(loader).Finish();
+  ASSERT_EQ(result.policies.peer_authentications.size(), 1u);
+  EXPECT_EQ(result.policies.peer_authentications[0].meta.name, "a");
 }
 
 TEST_F(LoaderFilesTest, MissingAndTooLargeAndEmptyDirectory) {

@@ -46,10 +46,7 @@ inline PolicySet MustLoad(const std::string& yaml) {
   absl::Status s = loader.AddText(yaml, "test.yaml");
   EXPECT_TRUE(s.ok()) << s << "\n" << yaml;
   if (!s.ok()) return {};
-  absl::StatusOr<LoadResult> result = std::move(loader).Finish();
-  EXPECT_TRUE(result.ok()) << result.status();
-  if (!result.ok()) return {};
-  return std::move(result->policies);
+  return std::move(loader).Finish().policies;
 }
 
 // Req builds a request to workload foo (app=httpbin, version=v1) on port 8000 from

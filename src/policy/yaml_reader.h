@@ -56,7 +56,7 @@ absl::StatusOr<std::vector<std::string>> ReadStringList(const YAML::Node& node,
 // ReadStringMap reads a map of scalars to scalars (absent: empty).
 absl::StatusOr<Labels> ReadStringMap(const YAML::Node& node, const std::string& path,
                                      ReadContext& ctx);
-// ReadPort reads an integer port in [min, 65535].
+// ReadPortText reads an integer port in [min, 65535] from `text`.
 absl::StatusOr<uint32_t> ReadPortText(absl::string_view text, const std::string& path,
                                       uint32_t min);
 

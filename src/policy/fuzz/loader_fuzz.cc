@@ -119,8 +119,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (verbose) std::fprintf(stderr, "%s\n", std::string(s.message()).c_str());
     return 0;
   }
-  absl::StatusOr<meshid::policy::LoadResult> result = std::move(loader).Finish();
-  if (!result.ok()) return 0;
-  meshid::policy::EvaluateLoaded(result->policies);
+  meshid::policy::EvaluateLoaded(std::move(loader).Finish().policies);
   return 0;
 }

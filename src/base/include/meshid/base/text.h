@@ -12,4 +12,9 @@ namespace meshid::base {
 // them raw would let a certificate forge output lines or drive the terminal.
 std::string Printable(absl::string_view text);
 
+// Utf8SequenceLength returns the length of the valid UTF-8 sequence at the start of `s`, or
+// 0 when it does not start with one (RFC 3629: no overlongs, no surrogates, <= U+10FFFF).
+// `s` must not be empty.
+size_t Utf8SequenceLength(absl::string_view s);
+
 }  // namespace meshid::base

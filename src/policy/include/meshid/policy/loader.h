@@ -36,7 +36,7 @@ class Loader {
  public:
   // AddText parses `text` read from `source` (a file name, for messages).
   absl::Status AddText(absl::string_view text, absl::string_view source);
-  absl::StatusOr<LoadResult> Finish() &&;
+  LoadResult Finish() &&;
 
  private:
   LoadResult result_;

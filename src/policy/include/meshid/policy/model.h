@@ -178,7 +178,7 @@ struct DestinationRule {
   TlsMode tls_mode = TlsMode::kUnset;
   std::map<uint32_t, TlsMode> port_tls;  // portLevelSettings[].tls.mode, when set
   WorkloadSelector workload_selector;    // client workloads it applies to
-  std::vector<std::string> export_to;    // read, not enforced
+  std::vector<std::string> export_to;    // exportTo: "*", "." or namespaces (empty: all)
 };
 
 // PolicySet is everything loaded, each list oldest first (creationTimestamp, then the order in
