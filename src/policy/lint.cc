@@ -9,13 +9,13 @@
 #include <set>
 #include <utility>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "lint_internal.h"
 #include "meshid/policy/destination_rule.h"
+#include "meshid/policy/loader.h"
 
 namespace meshid::policy {
 namespace {
@@ -24,6 +24,7 @@ using internal::AddFinding;
 
 // HostTarget is what a DestinationRule host names among the mesh's services.
 struct HostTarget {
+  std::string host;  // the rule's host, fully qualified
   bool all_namespaces = false;
   std::string namespace_name;
   std::string service;  // empty for a wildcard over a namespace
@@ -35,8 +36,9 @@ struct HostTarget {
 // a namespace, "*", "*.svc.<suffix>" or "*.<suffix>" every service. nullopt for a host outside
 // the cluster domain (an external service: no PeerAuthentication governs it).
 std::optional<HostTarget> TargetOf(const DestinationRule& dr, absl::string_view suffix) {
-  std::string host = QualifyHost(dr.host, dr.meta.namespace_name, suffix);
   HostTarget t;
+  t.host = QualifyHost(dr.host, dr.meta.namespace_name, suffix);
+  const std::string& host = t.host;
   std::string tail = absl::StrCat(".svc.", suffix);
   if (absl::EndsWith(host, tail)) {
     std::vector<std::string> parts = absl::StrSplit(host.substr(0, host.size() - tail.size()), '.');
@@ -181,13 +183,13 @@ void CheckStrictPlaintextClients(const PolicySet& set, const LintOptions& option
     if (modes.empty()) continue;
     std::optional<HostTarget> target = TargetOf(dr, options.domain_suffix);
     if (!target) continue;
-    std::string host = QualifyHost(dr.host, dr.meta.namespace_name, options.domain_suffix);
     for (const auto& [key, hit] : StrictHits(set, options, *target, modes)) {
       const auto& [policy, port] = key;
       std::string on_port = port == 0 ? "" : absl::StrCat(" on port ", port);
       std::string message = absl::StrCat(
-          "sets tls.mode ", TlsDescription(hit.mode), " for clients of ", host, on_port, ", but ",
-          policy, " makes the server in namespace ", hit.namespace_name, " STRICT (", hit.scope,
+          "sets tls.mode ", TlsDescription(hit.mode), " for clients of ", target->host, on_port,
+          ", but ", policy, " makes the server in namespace ", hit.namespace_name, " STRICT (",
+          hit.scope,
           " scope): every such connection is refused; use ISTIO_MUTUAL, or remove the tls "
           "setting so that auto mTLS chooses");
       if (!hit.guess.empty()) absl::StrAppend(&message, " (matched by namespace: ", hit.guess, ")");
@@ -247,8 +249,8 @@ void CheckLoaderNotes(const std::vector<std::string>& notes, std::vector<Finding
   for (const std::string& note : notes) {
     Finding f;
     f.severity = Severity::kInfo;
-    f.check = std::string(absl::StrContains(note, " is also defined in ") ? kCheckDuplicate
-                                                                          : kCheckLoadNote);
+    f.check =
+        std::string(absl::StrContains(note, kAlsoDefinedIn) ? kCheckDuplicate : kCheckLoadNote);
     // Notes start with "file doc N: ".
     size_t colon = note.find(": ");
     if (colon != std::string::npos && absl::StrContains(note.substr(0, colon), " doc ")) {

@@ -184,7 +184,7 @@ void SortAndNote(std::vector<T>& items, absl::string_view kind, std::vector<std:
     auto [it, inserted] = seen.emplace(item.meta.FullName(), &item.meta);
     if (!inserted) {
       notes.push_back(absl::StrCat(item.meta.source, ": ", kind, " ", item.meta.FullName(),
-                                   " is also defined in ", it->second->source,
+                                   kAlsoDefinedIn, it->second->source,
                                    "; both are evaluated, but kubectl apply keeps only the last"));
     }
   }

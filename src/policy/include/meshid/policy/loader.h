@@ -18,6 +18,11 @@ namespace meshid::policy {
 // request limit), and a file of many policies is still far below this.
 inline constexpr size_t kMaxPolicyFileBytes = size_t{4} * 1024 * 1024;
 
+// kAlsoDefinedIn is in the note about an object defined twice ("a.yaml doc 2:
+// PeerAuthentication foo/default is also defined in b.yaml doc 1; ..."); lint reports those
+// as load.duplicate.
+inline constexpr absl::string_view kAlsoDefinedIn = " is also defined in ";
+
 struct LoadResult {
   PolicySet policies;
   // notes lists what was read but not used: other kinds, ignored fields ("x.yaml doc 3: kind
