@@ -105,6 +105,8 @@ INSTANTIATE_TEST_SUITE_P(
                 "pods.json: items[0].metadata: is required"},
         BadCase{"NoName", R"({"kind": "List", "items": [{"metadata": {}}]})",
                 "pods.json: items[0].metadata.name: is required"},
+        BadCase{"EmptyName", R"({"kind": "List", "items": [{"metadata": {"name": ""}}]})",
+                "pods.json: items[0].metadata.name: must not be empty"},
         BadCase{"NamespaceNumber",
                 R"({"kind": "List", "items": [{"metadata": {"name": "p", "namespace": 1}}]})",
                 "pods.json: items[0].metadata.namespace: expected a string"},
@@ -138,6 +140,9 @@ INSTANTIATE_TEST_SUITE_P(
                 OnePod(R"({"containers": [{"name": "a", "ports": [{"containerPort": 70000}]}]})"),
                 "pods.json: items[0].spec.containers[0].ports[0].containerPort: expected a port "
                 "number (1-65535)"},
+        BadCase{"PortNotObject", OnePod(R"({"containers": [{"name": "a", "ports": [8080]}]})"),
+                "pods.json: items[0].spec.containers[0].ports[0]: expected an object (a container "
+                "port)"},
         BadCase{"EphemeralNotObject", OnePod(R"({"ephemeralContainers": [1]})"),
                 "pods.json: items[0].spec.ephemeralContainers[0]: expected an object (a "
                 "container)"}),

@@ -249,6 +249,7 @@ ASSERT_DETAIL="bad source IP"
 expect_bad '--source-ip "10.0.0.300"' "${EVAL[@]}" --port 8000 --source-ip 10.0.0.300
 ASSERT_DETAIL="bad label"
 expect_bad '--labels "=x"' "${EVAL[@]}" --port 8000 --labels =x
+expect_bad '--labels: "app" given twice' "${EVAL[@]}" --port 8000 --labels app=a,app=b
 ASSERT_DETAIL="bad header"
 expect_bad '--header "x-token"' "${EVAL[@]}" --port 8000 --header x-token
 ASSERT_DETAIL="relative path"
