@@ -20,6 +20,8 @@ packages=(
   # peers and tools the integration tests drive (python3-jwt: an independent JWT-SVID
   # implementation for pki_test, importable by /usr/bin/python3)
   openssl curl prometheus python3-jwt python3-cryptography
+  # jq: the Istio-documentation corpus test reads `policy eval -o json` with it
+  jq
 )
 
 missing=()

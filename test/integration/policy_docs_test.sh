@@ -29,48 +29,11 @@ DOCS_CASES="$P/docs_cases.tsv"
 LINT_CASES="$P/lint_cases.tsv"
 
 # json_top FILE KEY : the value of KEY in the top-level object of the JSON document in FILE
-# (a string without its quotes, another scalar as written, empty for an object, an array or
-# a missing key). Nested objects with the same key are skipped.
+# (a string without its quotes, another scalar as written, empty for an object, an array,
+# null or a missing key).
 json_top() {
-  awk -v want="$2" '
-    { doc = doc $0 "\n" }
-    END {
-      n = length(doc); depth = 0; state = "key"; key = ""
-      for (i = 1; i <= n; i++) {
-        c = substr(doc, i, 1)
-        if (c == "\"") {
-          s = ""
-          for (i++; i <= n; i++) {
-            c = substr(doc, i, 1)
-            if (c == "\\") { i++; s = s substr(doc, i, 1); continue }
-            if (c == "\"") break
-            s = s c
-          }
-          if (depth == 1 && state == "key") key = s
-          else if (depth == 1 && state == "value") {
-            if (key == want) { print s; exit }
-            state = "done"
-          }
-          continue
-        }
-        if (c == "{" || c == "[") {
-          if (depth == 1 && state == "value") { if (key == want) exit; state = "done" }
-          depth++
-          continue
-        }
-        if (c == "}" || c == "]") { depth--; continue }
-        if (depth != 1) continue
-        if (c == ":") { state = "value"; continue }
-        if (c == ",") { state = "key"; continue }
-        if (state == "value" && c !~ /[ \t\r\n]/) {
-          s = ""
-          while (i <= n && substr(doc, i, 1) !~ /[,}\] \t\r\n]/) { s = s substr(doc, i, 1); i++ }
-          i--
-          if (key == want) { print s; exit }
-          state = "done"
-        }
-      }
-    }' "$1"
+  jq -r --arg key "$2" '.[$key] | select(. != null and type != "object" and type != "array")' \
+    "$1" 2>/dev/null || true  # not JSON (an error message): empty
 }
 
 # output_matches FILE NEEDLE : some line of FILE satisfies NEEDLE, case-insensitively:
