@@ -172,7 +172,7 @@ INSTANTIATE_TEST_SUITE_P(
             kStrictFoo,
             {"pod.host_network foo/p ", "pod.net_raw foo/p c", "pod.privileged foo/p c",
              "pod.no_proxy_under_strict foo/p "}}),
-    [](const ::testing::TestParamInfo<AuditCase>& info) { return std::string(info.param.name); });
+    testing::CaseName());
 
 TEST(AuditTest, FindingsNameContainerKindPolicyAndReason) {
   absl::StatusOr<PodList> pods =

@@ -195,13 +195,19 @@ void ReadPrincipal(Context& ctx) {
   }
 }
 
+// InScope: `policy` is in the root namespace (mesh-wide) or in the workload's namespace.
+bool InScope(const AuthorizationPolicy& policy, const Workload& workload,
+             absl::string_view root_namespace) {
+  const std::string& ns = policy.meta.namespace_name;
+  return ns == root_namespace || ns == workload.namespace_name;
+}
+
 }  // namespace
 
 bool AppliesTo(const AuthorizationPolicy& policy, const Workload& workload,
                absl::string_view root_namespace) {
   if (!policy.target_refs.empty()) return false;
-  const std::string& ns = policy.meta.namespace_name;
-  if (ns != root_namespace && ns != workload.namespace_name) return false;
+  if (!InScope(policy, workload, root_namespace)) return false;
   return !policy.selector.present || policy.selector.Matches(workload.labels);
 }
 
@@ -246,9 +252,7 @@ Decision Evaluate(const PolicySet& set, const Request& request, const EvaluateOp
   for (const AuthorizationPolicy& p : set.authorization_policies) {
     if (AppliesTo(p, request.workload, options.root_namespace)) {
       applied.push_back(&p);
-    } else if (!p.target_refs.empty() &&
-               (p.meta.namespace_name == request.workload.namespace_name ||
-                p.meta.namespace_name == options.root_namespace)) {
+    } else if (!p.target_refs.empty() && InScope(p, request.workload, options.root_namespace)) {
       ctx.notes.insert(absl::StrCat(p.meta.FullName(),
                                     " uses targetRef (gateways and waypoints): not applied to a "
                                     "sidecar workload"));

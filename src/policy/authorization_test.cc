@@ -478,10 +478,7 @@ TEST_P(DecisionTest, MatchesIstio) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Istio, DecisionTest, ::testing::ValuesIn(Cases()),
-                         [](const ::testing::TestParamInfo<Case>& info) {
-                           return std::string(info.param.name);
-                         });
+INSTANTIATE_TEST_SUITE_P(Istio, DecisionTest, ::testing::ValuesIn(Cases()), testing::CaseName());
 
 TEST(DecisionTableTest, HasAtLeastEightyCases) { EXPECT_GE(Cases().size(), 80u); }
 

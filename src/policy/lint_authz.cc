@@ -28,6 +28,20 @@ std::string WhereToAddDefaultDeny(const std::string& ns, const LintOptions& opti
   return absl::StrCat(ns, ", or in ", options.root_namespace, " for the whole mesh");
 }
 
+// AddNoDefaultDeny reports namespace `ns` (`related`: the policy that shows it, if any).
+void AddNoDefaultDeny(std::vector<Finding>& out, const std::string& ns, const std::string& source,
+                      const std::string& related, std::string message) {
+  Finding f;
+  f.severity = Severity::kWarning;
+  f.check = std::string(kCheckNoDefaultDeny);
+  f.source = source;
+  f.kind = "Namespace";
+  f.object = ns;
+  f.related = related;
+  f.message = std::move(message);
+  out.push_back(std::move(f));
+}
+
 std::string SelectorText(const WorkloadSelector& selector) {
   std::vector<std::string> parts;
   for (const auto& [k, v] : selector.match_labels) parts.push_back(absl::StrCat(k, "=", v));
@@ -145,19 +159,12 @@ void CheckDefaultDeny(const PolicySet& set, const LintOptions& options, std::vec
     if (covered.contains(ns) || !reported.insert(ns).second) continue;
     std::string scope =
         ns == options.root_namespace ? "mesh-wide ALLOW policies" : "ALLOW policies";
-    Finding f;
-    f.severity = Severity::kWarning;
-    f.check = std::string(kCheckNoDefaultDeny);
-    f.source = ap.meta.source;
-    f.kind = "Namespace";
-    f.object = ns;
-    f.related = ap.meta.FullName();
-    f.message = absl::StrCat(
-        "namespace ", ns, " has ", scope, " (", ap.meta.FullName(),
-        ") but no default-deny: workloads no ALLOW policy selects accept any caller; add an "
-        "allow-nothing AuthorizationPolicy (spec: {}) in ",
-        WhereToAddDefaultDeny(ns, options));
-    out.push_back(std::move(f));
+    AddNoDefaultDeny(out, ns, ap.meta.source, ap.meta.FullName(),
+                     absl::StrCat("namespace ", ns, " has ", scope, " (", ap.meta.FullName(),
+                                  ") but no default-deny: workloads no ALLOW policy selects "
+                                  "accept any caller; add an allow-nothing AuthorizationPolicy "
+                                  "(spec: {}) in ",
+                                  WhereToAddDefaultDeny(ns, options)));
   }
   if (options.pods == nullptr) return;
   std::map<std::string, int> pods_per_ns;
@@ -166,18 +173,12 @@ void CheckDefaultDeny(const PolicySet& set, const LintOptions& options, std::vec
   }
   for (const auto& [ns, count] : pods_per_ns) {
     if (covered.contains(ns) || reported.contains(ns)) continue;
-    Finding f;
-    f.severity = Severity::kWarning;
-    f.check = std::string(kCheckNoDefaultDeny);
-    f.source = options.pods_source;
-    f.kind = "Namespace";
-    f.object = ns;
-    f.message = absl::StrCat("namespace ", ns, " has ", count, count == 1 ? " pod" : " pods",
-                             " but no default-deny: any caller is allowed unless an ALLOW policy "
-                             "selects the workload; add an allow-nothing AuthorizationPolicy "
-                             "(spec: {}) in ",
-                             WhereToAddDefaultDeny(ns, options));
-    out.push_back(std::move(f));
+    AddNoDefaultDeny(out, ns, options.pods_source, "",
+                     absl::StrCat("namespace ", ns, " has ", count, count == 1 ? " pod" : " pods",
+                                  " but no default-deny: any caller is allowed unless an ALLOW "
+                                  "policy selects the workload; add an allow-nothing "
+                                  "AuthorizationPolicy (spec: {}) in ",
+                                  WhereToAddDefaultDeny(ns, options)));
   }
 }
 

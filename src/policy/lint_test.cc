@@ -166,7 +166,7 @@ INSTANTIATE_TEST_SUITE_P(
                  Pa("default", kStrict, "istio-system") +
                      Dr("api", DrTls("api.example.com", "DISABLE"), "payments"),
                  {}}),
-    [](const ::testing::TestParamInfo<LintCase>& info) { return std::string(info.param.name); });
+    testing::CaseName());
 
 INSTANTIATE_TEST_SUITE_P(
     PermissiveExpiry, LintTableTest,
@@ -210,7 +210,7 @@ INSTANTIATE_TEST_SUITE_P(
                  Pa("root-wl", "{selector: {matchLabels: {app: a}}, mtls: {mode: PERMISSIVE}}",
                     "istio-system"),
                  {}}),
-    [](const ::testing::TestParamInfo<LintCase>& info) { return std::string(info.param.name); });
+    testing::CaseName());
 
 INSTANTIATE_TEST_SUITE_P(
     DefaultDeny, LintTableTest,
@@ -243,7 +243,7 @@ INSTANTIATE_TEST_SUITE_P(
                  Ap("deny", kAllowNothing, "istio-system"),
                  {},
                  PodsJson({{"tools/a", "a"}})}),
-    [](const ::testing::TestParamInfo<LintCase>& info) { return std::string(info.param.name); });
+    testing::CaseName());
 
 // Principals rules are ALLOW policies next to an allow-nothing, so only they can be reported.
 std::string AllowFrom(absl::string_view source, absl::string_view action = "ALLOW") {
@@ -299,7 +299,7 @@ INSTANTIATE_TEST_SUITE_P(
         LintCase{"ReportedOncePerPattern",
                  AllowFrom("{principals: [x.td/ns/a/sa/b, x.td/ns/a/sa/b]}"),
                  {"warning authz.principal_trust_domain shop/p"}}),
-    [](const ::testing::TestParamInfo<LintCase>& info) { return std::string(info.param.name); });
+    testing::CaseName());
 
 std::string Deny(absl::string_view rule) {
   return Ap("d", absl::StrCat("{action: DENY, rules: [", rule, "]}"), "shop");
@@ -339,7 +339,7 @@ INSTANTIATE_TEST_SUITE_P(
                  Ap("n", kAllowNothing, "shop") +
                      Ap("a", "{rules: [{to: [{operation: {methods: [GET]}}]}]}", "shop"),
                  {}}),
-    [](const ::testing::TestParamInfo<LintCase>& info) { return std::string(info.param.name); });
+    testing::CaseName());
 
 const std::string kPods = PodsJson({{"payments/ledger-1", "ledger"}, {"web/site-1", "site"}});
 const std::string kDenyAll = Ap("n", kAllowNothing, "istio-system");
@@ -378,7 +378,7 @@ INSTANTIATE_TEST_SUITE_P(
         LintCase{"WithoutPodsNothingIsChecked",
                  kDenyAll + Ap("ghost", "{selector: {matchLabels: {app: ghost}}}", "payments"),
                  {}}),
-    [](const ::testing::TestParamInfo<LintCase>& info) { return std::string(info.param.name); });
+    testing::CaseName());
 
 // The notes come from a real Loader, so that lint follows the loader's wording.
 TEST(LintTest, LoaderNotesAreInfo) {

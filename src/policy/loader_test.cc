@@ -317,9 +317,7 @@ TEST_P(LoaderBadInputTest, OneClearError) {
 }
 
 INSTANTIATE_TEST_SUITE_P(All, LoaderBadInputTest, ::testing::ValuesIn(BadCases()),
-                         [](const ::testing::TestParamInfo<BadCase>& info) {
-                           return std::string(info.param.name);
-                         });
+                         testing::CaseName());
 
 TEST(LoaderTest, DeeplyNestedFlowYamlIsAnError) {
   std::string text = "spec: " + std::string(100000, '[') + std::string(100000, ']');

@@ -128,9 +128,7 @@ TEST_P(PeerAuthenticationTest, Resolves) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Istio, PeerAuthenticationTest, ::testing::ValuesIn(Cases()),
-                         [](const ::testing::TestParamInfo<PaCase>& info) {
-                           return std::string(info.param.name);
-                         });
+                         testing::CaseName());
 
 }  // namespace
 }  // namespace meshid::policy

@@ -4,6 +4,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "policy_test_util.h"
 
 namespace meshid::policy {
 namespace {
@@ -146,7 +147,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"EphemeralNotObject", OnePod(R"({"ephemeralContainers": [1]})"),
                 "pods.json: items[0].spec.ephemeralContainers[0]: expected an object (a "
                 "container)"}),
-    [](const ::testing::TestParamInfo<BadCase>& info) { return std::string(info.param.name); });
+    testing::CaseName());
 
 TEST(PodsTest, SyntaxErrorsSayNotJson) {
   for (const char* text : {"", "{", "kind: List", "{\"kind\": \"List\",}", "\xff\xfe"}) {

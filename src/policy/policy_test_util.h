@@ -120,4 +120,12 @@ class Req {
   Request r_;
 };
 
+// CaseName names each case of a parameterized test after its `name` field.
+struct CaseName {
+  template <typename Case>
+  std::string operator()(const ::testing::TestParamInfo<Case>& info) const {
+    return std::string(info.param.name);
+  }
+};
+
 }  // namespace meshid::policy::testing
