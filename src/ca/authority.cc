@@ -197,6 +197,13 @@ absl::StatusOr<pki::PublicKey> ParseWorkloadCsr(absl::string_view data) {
   return csr.key;
 }
 
+absl::StatusOr<std::vector<pki::Certificate>> IssuedSvid::Chain() const {
+  MESHID_ASSIGN_OR_RETURN(pki::Certificate leaf_cert, pki::Certificate::FromDer(leaf.der));
+  std::vector<pki::Certificate> chain{std::move(leaf_cert)};
+  chain.insert(chain.end(), ca->chain.begin(), ca->chain.end());
+  return chain;
+}
+
 // ---- Authority ----
 
 Authority::Authority(const CaConfig& config, store::DataStore& store, IssuingCaManager& cas,
@@ -250,13 +257,10 @@ absl::StatusOr<IssuedSvid> Authority::Issue(const pki::SpiffeId& id, const pki::
   std::shared_ptr<const SigningCa> ca = cas_.Active();
   if (ca == nullptr) return absl::UnavailableError("the CA has no active issuing CA yet");
   absl::Time now = clock_.Now();
-  MESHID_ASSIGN_OR_RETURN(pki::Certificate leaf,
-                          pki::IssueLeaf(ca->signer, key, {id, dns, ttl}, now));
-  IssuedSvid svid{id, {leaf}, ca->chain_der};
-  svid.chain.insert(svid.chain.end(), ca->chain.begin(), ca->chain.end());
-  record = {leaf.serial_hex(), id.ToString(),    kind, node, ca->serial,
-            leaf.not_before(), leaf.not_after(), now};
-  return svid;
+  MESHID_ASSIGN_OR_RETURN(pki::IssuedLeaf leaf, ca->leaf_issuer.Issue(key, {id, dns, ttl}, now));
+  record = {leaf.serial_hex, id.ToString(),   kind,           node,
+            ca->serial,      leaf.not_before, leaf.not_after, now};
+  return IssuedSvid{id, std::move(leaf), std::move(ca)};
 }
 
 absl::StatusOr<IssuedSvid> Authority::AttestNode(const std::string& token, absl::string_view csr,

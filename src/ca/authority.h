@@ -25,13 +25,15 @@
 
 namespace meshid::ca {
 
-// IssuedSvid is an X509-SVID as handed out: the leaf and its chain (leaf first, no root).
+// IssuedSvid is an X509-SVID as handed out: the leaf as DER, and the issuing CA whose
+// chain (the root excluded) goes with it.
 struct IssuedSvid {
   pki::SpiffeId id;
-  std::vector<pki::Certificate> chain;
-  // The DER of chain[1..], shared by every SVID of the same issuing CA (may be null).
-  std::shared_ptr<const std::vector<std::string>> ca_chain_der;
-  const pki::Certificate& leaf() const { return chain.front(); }
+  pki::IssuedLeaf leaf;
+  std::shared_ptr<const SigningCa> ca;
+  // Chain parses the leaf and returns it before the CA chain: for callers off the signing
+  // path (the server's own TLS identity, tests).
+  absl::StatusOr<std::vector<pki::Certificate>> Chain() const;
 };
 
 struct EntrySpec {

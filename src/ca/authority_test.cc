@@ -70,7 +70,7 @@ TEST_F(AuthorityTest, AttestationRules) {
   absl::StatusOr<IssuedSvid> svid = authority_->AttestNode(bound, Csr(key_), "");
   ASSERT_TRUE(svid.ok()) << svid.status();
   EXPECT_EQ(svid->id.ToString(), "spiffe://example.org/meshid/node/node1");
-  EXPECT_EQ(svid->leaf().not_after(), kTestEpoch + config_.node_svid_ttl);
+  EXPECT_EQ(svid->leaf.not_after, kTestEpoch + config_.node_svid_ttl);
   EXPECT_EQ(authority_->AttestNode(bound, Csr(key_), "").status().code(),
             absl::StatusCode::kPermissionDenied)
       << "single use";
@@ -150,9 +150,9 @@ TEST_F(AuthorityTest, SigningIsAllOrNothingAndRecorded) {
 
   absl::StatusOr<std::vector<IssuedSvid>> ok = authority_->SignSvids(node1, {{mine.id, csr}});
   ASSERT_TRUE(ok.ok()) << ok.status();
-  EXPECT_EQ(ok->front().leaf().not_after(), kTestEpoch + absl::Hours(2)) << "the entry's TTL";
-  EXPECT_TRUE(pki::VerifyX509Svid(ok->front().chain, authority_->bundle(), {kTestEpoch}).ok());
-  EXPECT_TRUE((*store_->GetIssuance(ok->front().leaf().serial_hex())).has_value());
+  EXPECT_EQ(ok->front().leaf.not_after, kTestEpoch + absl::Hours(2)) << "the entry's TTL";
+  EXPECT_TRUE(pki::VerifyX509Svid(*ok->front().Chain(), authority_->bundle(), {kTestEpoch}).ok());
+  EXPECT_TRUE((*store_->GetIssuance(ok->front().leaf.serial_hex)).has_value());
 
   int64_t before = *store_->CountIssuances();
   absl::Status mixed = authority_->SignSvids(node1, {{mine.id, csr}, {theirs.id, csr}}).status();
@@ -169,7 +169,7 @@ TEST_F(AuthorityTest, SigningIsAllOrNothingAndRecorded) {
   // The default TTL applies without an entry TTL, and max_ttl caps everything.
   store::EntryRecord plain = *authority_->CreateEntry(
       {"spiffe://example.org/plain", node1.ToString(), {"unix:uid:2"}, {}, {}, ""});
-  EXPECT_EQ(authority_->SignSvids(node1, {{plain.id, csr}})->front().leaf().not_after(),
+  EXPECT_EQ(authority_->SignSvids(node1, {{plain.id, csr}})->front().leaf.not_after,
             kTestEpoch + config_.svid_default_ttl);
 }
 

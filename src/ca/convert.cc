@@ -4,14 +4,10 @@ namespace meshid::ca {
 
 void ToProto(const IssuedSvid& svid, v1::X509SVID* out) {
   out->set_spiffe_id(svid.id.ToString());
-  out->add_cert_chain(svid.leaf().ToDer());
-  if (svid.ca_chain_der != nullptr) {
-    for (const std::string& der : *svid.ca_chain_der) out->add_cert_chain(der);
-  } else {
-    for (size_t i = 1; i < svid.chain.size(); ++i) out->add_cert_chain(svid.chain[i].ToDer());
-  }
-  out->set_not_after(absl::ToUnixSeconds(svid.leaf().not_after()));
-  out->set_serial(svid.leaf().serial_hex());
+  out->add_cert_chain(svid.leaf.der);
+  for (const std::string& der : *svid.ca->chain_der) out->add_cert_chain(der);
+  out->set_not_after(absl::ToUnixSeconds(svid.leaf.not_after));
+  out->set_serial(svid.leaf.serial_hex);
 }
 
 void ToProto(const pki::TrustBundle& bundle, v1::Bundle* out) {

@@ -42,11 +42,15 @@ absl::StatusOr<IssuingCaManager::Slot> IssuingCaManager::Load(
     return absl::DataLossError(
         absl::StrCat(record.key_path, ": does not belong to issuing CA ", record.serial));
   }
-  auto ca = std::make_shared<SigningCa>(SigningCa{{cert, key}, {cert}, record.serial, record.slot});
-  ca->chain.insert(ca->chain.end(), upstream_.chain.begin(), upstream_.chain.end());
+  pki::Signer signer{cert, key};
+  MESHID_ASSIGN_OR_RETURN(pki::LeafIssuer leaf_issuer, pki::LeafIssuer::Create(signer));
+  std::vector<pki::Certificate> chain{cert};
+  chain.insert(chain.end(), upstream_.chain.begin(), upstream_.chain.end());
   auto der = std::make_shared<std::vector<std::string>>();
-  for (const pki::Certificate& c : ca->chain) der->push_back(c.ToDer());
-  ca->chain_der = std::move(der);
+  for (const pki::Certificate& c : chain) der->push_back(c.ToDer());
+  auto ca =
+      std::make_shared<SigningCa>(SigningCa{std::move(signer), std::move(chain), record.serial,
+                                            record.slot, std::move(der), std::move(leaf_issuer)});
   return Slot{record, ca};
 }
 

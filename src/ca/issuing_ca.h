@@ -27,6 +27,7 @@ struct SigningCa {
   std::string slot;
   // chain_der is `chain` DER-encoded once, instead of for every SVID sent.
   std::shared_ptr<const std::vector<std::string>> chain_der;
+  pki::LeafIssuer leaf_issuer;
 };
 
 // SlotView describes one journal record, for metrics and the admin API.

@@ -180,18 +180,19 @@ absl::Status CaServerImpl::WriteTlsIdentity() {
   MESHID_ASSIGN_OR_RETURN(base::SecretString key_pem, key.ToPkcs8Pem());
   // Key and chain in one file, replaced by one rename. gRPC reads the file twice (as key,
   // then as chain) and rereads when its mtime moved; renewals are seconds apart, so it does.
+  MESHID_ASSIGN_OR_RETURN(std::vector<pki::Certificate> chain, svid.Chain());
   base::StagedFiles files;
   files.AddSecret(TlsPath("server.pem"),
-                  base::SecretString(absl::StrCat(key_pem.view(), pki::ToPem(svid.chain))));
+                  base::SecretString(absl::StrCat(key_pem.view(), pki::ToPem(chain))));
   MESHID_RETURN_IF_ERROR(files.Commit(/*overwrite=*/true));
-  const pki::Certificate& leaf = svid.leaf();
+  const pki::IssuedLeaf& leaf = svid.leaf;
   // Half of what is left, counted from now: not_before is backdated and not_after may be cut
   // short by the issuing CA, so the certificate's own half-life can already be past.
   absl::Time now = clock_.Now();
   std::lock_guard<std::mutex> lock(mu_);
-  tls_renew_at_ = now + std::max((leaf.not_after() - now) / 2, kMinTlsRenewInterval);
-  Log()->info("server TLS identity renewed serial={} not_after={}", leaf.serial_hex(),
-              base::Rfc3339(leaf.not_after()));
+  tls_renew_at_ = now + std::max((leaf.not_after - now) / 2, kMinTlsRenewInterval);
+  Log()->info("server TLS identity renewed serial={} not_after={}", leaf.serial_hex,
+              base::Rfc3339(leaf.not_after));
   return absl::OkStatus();
 }
 

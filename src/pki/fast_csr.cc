@@ -17,6 +17,7 @@
 #include <openssl/x509.h>
 
 #include "absl/strings/str_cat.h"
+#include "asn1_util.h"
 #include "meshid/base/status.h"
 #include "meshid/pki/csr.h"
 #include "meshid/pki/openssl_error.h"
@@ -27,29 +28,24 @@
 // clang-format off
 extern "C" {
 
-// SubjectPublicKeyInfo with the key left as bits.
-typedef struct meshid_spki_st {
-  X509_ALGOR* algorithm;
-  ASN1_BIT_STRING* public_key;
-} MESHID_SPKI;
-
-ASN1_SEQUENCE(MESHID_SPKI) = {
+ASN1_SEQUENCE_enc(MESHID_SPKI, enc, 0) = {
   ASN1_SIMPLE(MESHID_SPKI, algorithm, X509_ALGOR),
   ASN1_SIMPLE(MESHID_SPKI, public_key, ASN1_BIT_STRING),
-} ASN1_SEQUENCE_END(MESHID_SPKI)
+} ASN1_SEQUENCE_END_enc(MESHID_SPKI, MESHID_SPKI)
 
-// certificationRequestInfo (RFC 2986), keeping its encoding for the signature check.
+// certificationRequestInfo (RFC 2986), keeping its encoding for the signature check. The
+// subject is kept as undecoded DER: a CA ignores it, and decoding a Name is not free.
 typedef struct meshid_csr_info_st {
   ASN1_ENCODING enc;
   ASN1_INTEGER* version;
-  X509_NAME* subject;
+  ASN1_TYPE* subject;
   MESHID_SPKI* spki;
   STACK_OF(X509_ATTRIBUTE)* attributes;
 } MESHID_CSR_INFO;
 
 ASN1_SEQUENCE_enc(MESHID_CSR_INFO, enc, 0) = {
   ASN1_SIMPLE(MESHID_CSR_INFO, version, ASN1_INTEGER),
-  ASN1_SIMPLE(MESHID_CSR_INFO, subject, X509_NAME),
+  ASN1_SIMPLE(MESHID_CSR_INFO, subject, ASN1_ANY),
   ASN1_SIMPLE(MESHID_CSR_INFO, spki, MESHID_SPKI),
   ASN1_IMP_SET_OF_OPT(MESHID_CSR_INFO, attributes, X509_ATTRIBUTE, 0),
 } ASN1_SEQUENCE_END_enc(MESHID_CSR_INFO, MESHID_CSR_INFO)
@@ -83,24 +79,8 @@ ASN1_SEQUENCE(MESHID_RSA_PUBLIC) = {
 namespace meshid::pki {
 namespace {
 
-template <typename T>
-struct ItemFree {
-  const ASN1_ITEM* item;
-  void operator()(T* p) const { ASN1_item_free(reinterpret_cast<ASN1_VALUE*>(p), item); }
-};
-template <typename T>
-using ItemPtr = std::unique_ptr<T, ItemFree<T>>;
-
-template <typename T>
-ItemPtr<T> ItemD2i(const ASN1_ITEM* item, const unsigned char* data, long len) {
-  const unsigned char* p = data;
-  auto* value = reinterpret_cast<T*>(ASN1_item_d2i(nullptr, &p, len, item));
-  if (value != nullptr && p != data + len) {  // trailing bytes
-    ASN1_item_free(reinterpret_cast<ASN1_VALUE*>(value), item);
-    value = nullptr;
-  }
-  return ItemPtr<T>(value, ItemFree<T>{item});
-}
+using internal::ItemD2i;
+using internal::ItemPtr;
 
 // FromData imports a public key of `type` from OSSL_PARAMs.
 EVP_PKEY* FromData(const char* type, OSSL_PARAM* params) {
@@ -216,9 +196,7 @@ absl::StatusOr<CsrPublicKey> ParseCsrPublicKey(absl::string_view data) {
     MESHID_ASSIGN_OR_RETURN(CertificateRequest csr, CertificateRequest::Parse(data));
     return CsrPublicKey{csr.public_key(), csr.RequestsCa()};
   }
-  ItemPtr<MESHID_CSR> csr = ItemD2i<MESHID_CSR>(ASN1_ITEM_rptr(MESHID_CSR),
-                                                reinterpret_cast<const unsigned char*>(data.data()),
-                                                static_cast<long>(data.size()));
+  ItemPtr<MESHID_CSR> csr = ItemD2i<MESHID_CSR>(ASN1_ITEM_rptr(MESHID_CSR), data);
   if (!csr) {
     ClearOpenSslErrors();
     return absl::InvalidArgumentError("not a valid PKCS#10 certificate request");
@@ -237,12 +215,9 @@ absl::StatusOr<CsrPublicKey> ParseCsrPublicKey(absl::string_view data) {
     return absl::InvalidArgumentError(
         "the CSR's signature does not verify with its own public key");
   }
-  unsigned char* spki_der = nullptr;
-  int spki_len = ASN1_item_i2d(reinterpret_cast<ASN1_VALUE*>(csr->info->spki), &spki_der,
-                               ASN1_ITEM_rptr(MESHID_SPKI));
-  if (spki_len <= 0) return OpenSslError("i2d(SubjectPublicKeyInfo)");
-  std::string spki(reinterpret_cast<char*>(spki_der), static_cast<size_t>(spki_len));
-  OPENSSL_free(spki_der);
+  // The SubjectPublicKeyInfo as received (its encoding is kept by the decoder).
+  const ASN1_ENCODING& enc = csr->info->spki->enc;
+  std::string spki(reinterpret_cast<const char*>(enc.enc), static_cast<size_t>(enc.len));
   return CsrPublicKey{PublicKey(std::move(key), std::move(spki)),
                       RequestsCaIn(csr->info->attributes)};
 }
@@ -256,9 +231,7 @@ absl::Status SetSubjectPublicKey(X509* cert, const PublicKey& key) {
   }
   // Copy the SubjectPublicKeyInfo as it was received, without re-encoding the key.
   const std::string& der = key.spki_der();
-  ItemPtr<MESHID_SPKI> spki = ItemD2i<MESHID_SPKI>(
-      ASN1_ITEM_rptr(MESHID_SPKI), reinterpret_cast<const unsigned char*>(der.data()),
-      static_cast<long>(der.size()));
+  ItemPtr<MESHID_SPKI> spki = ItemD2i<MESHID_SPKI>(ASN1_ITEM_rptr(MESHID_SPKI), der);
   if (!spki) return OpenSslError("d2i(SubjectPublicKeyInfo)");
   const ASN1_OBJECT* algorithm = nullptr;
   int param_type = 0;
@@ -278,6 +251,15 @@ absl::Status SetSubjectPublicKey(X509* cert, const PublicKey& key) {
     return OpenSslError("X509_PUBKEY_set0_param");
   }
   return absl::OkStatus();
+}
+
+std::string ItemI2d(const void* value, const ASN1_ITEM* item) {
+  unsigned char* der = nullptr;
+  int len = ASN1_item_i2d(static_cast<const ASN1_VALUE*>(value), &der, item);
+  if (len <= 0) return "";
+  std::string out(reinterpret_cast<char*>(der), static_cast<size_t>(len));
+  OPENSSL_free(der);
+  return out;
 }
 
 }  // namespace internal

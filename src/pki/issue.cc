@@ -1,16 +1,67 @@
 #include "meshid/pki/issue.h"
 
+#include <array>
+#include <map>
+#include <mutex>
+
+#include <openssl/asn1t.h>
+#include <openssl/core_names.h>
 #include <openssl/rand.h>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "asn1_util.h"
 #include "meshid/base/duration.h"
 #include "meshid/base/status.h"
 #include "meshid/pki/openssl_error.h"
 #include "ossl_util.h"
 #include "san_util.h"
+
+// clang-format cannot lay out OpenSSL's ASN.1 template macros.
+// clang-format off
+extern "C" {
+
+// TBSCertificate (RFC 5280 4.1) of a leaf, with the fields that do not vary between leaves
+// as DER encoded once (ANY holding a whole SEQUENCE is written as is).
+typedef struct meshid_leaf_tbs_st {
+  ASN1_INTEGER* version;
+  ASN1_INTEGER* serial;
+  ASN1_TYPE* signature;
+  ASN1_TYPE* issuer;
+  X509_VAL* validity;
+  ASN1_TYPE* subject;
+  ASN1_TYPE* spki;
+  STACK_OF(X509_EXTENSION)* extensions;
+} MESHID_LEAF_TBS;
+
+ASN1_SEQUENCE(MESHID_LEAF_TBS) = {
+  ASN1_EXP(MESHID_LEAF_TBS, version, ASN1_INTEGER, 0),
+  ASN1_SIMPLE(MESHID_LEAF_TBS, serial, ASN1_INTEGER),
+  ASN1_SIMPLE(MESHID_LEAF_TBS, signature, ASN1_ANY),
+  ASN1_SIMPLE(MESHID_LEAF_TBS, issuer, ASN1_ANY),
+  ASN1_SIMPLE(MESHID_LEAF_TBS, validity, X509_VAL),
+  ASN1_SIMPLE(MESHID_LEAF_TBS, subject, ASN1_ANY),
+  ASN1_SIMPLE(MESHID_LEAF_TBS, spki, ASN1_ANY),
+  ASN1_EXP_SEQUENCE_OF(MESHID_LEAF_TBS, extensions, X509_EXTENSION, 3),
+} ASN1_SEQUENCE_END(MESHID_LEAF_TBS)
+
+// Certificate (RFC 5280 4.1) around an encoded TBSCertificate.
+typedef struct meshid_signed_cert_st {
+  ASN1_TYPE* tbs;
+  ASN1_TYPE* algorithm;
+  ASN1_BIT_STRING* signature;
+} MESHID_SIGNED_CERT;
+
+ASN1_SEQUENCE(MESHID_SIGNED_CERT) = {
+  ASN1_SIMPLE(MESHID_SIGNED_CERT, tbs, ASN1_ANY),
+  ASN1_SIMPLE(MESHID_SIGNED_CERT, algorithm, ASN1_ANY),
+  ASN1_SIMPLE(MESHID_SIGNED_CERT, signature, ASN1_BIT_STRING),
+} ASN1_SEQUENCE_END(MESHID_SIGNED_CERT)
+
+}  // extern "C"
+// clang-format on
 
 namespace meshid::pki {
 namespace {
@@ -20,21 +71,27 @@ using internal::X509Ptr;
 constexpr int kSerialBytes = 16;
 constexpr int kSerialTimeBytes = 6;  // milliseconds since 1970 fit in 47 bits until year 6429
 
-// SetSerial gives `cert` a serial of 16 bytes: the current time in milliseconds (6 bytes),
-// then 80 random bits — unique and unpredictable (the CA/Browser Forum asks for 64 random
-// bits), positive and never zero. Starting with the time, serials of successive certificates
-// sort in issuance order, so the CA's issuance records (keyed by serial) grow at the end of
-// their B-tree instead of dirtying a random page per certificate (+15 % signing throughput).
-absl::Status SetSerial(X509* cert) {
-  unsigned char bytes[kSerialBytes];
+// NewSerial returns 16 bytes for a serial: the current time in milliseconds (6 bytes), then
+// 80 random bits — unique and unpredictable (the CA/Browser Forum asks for 64 random bits),
+// and never zero. Starting with the time, serials of successive certificates sort in
+// issuance order, so the CA's issuance records (keyed by serial) grow at the end of their
+// B-tree instead of dirtying a random page per certificate (+15 % signing throughput).
+absl::StatusOr<std::array<unsigned char, kSerialBytes>> NewSerial() {
+  std::array<unsigned char, kSerialBytes> bytes;
   uint64_t ms = static_cast<uint64_t>(absl::ToUnixMillis(absl::Now()));
   for (int i = kSerialTimeBytes - 1; i >= 0; --i, ms >>= 8) {
     bytes[i] = static_cast<unsigned char>(ms & 0xff);
   }
-  if (RAND_bytes(bytes + kSerialTimeBytes, kSerialBytes - kSerialTimeBytes) != 1) {
+  if (RAND_bytes(bytes.data() + kSerialTimeBytes, kSerialBytes - kSerialTimeBytes) != 1) {
     return OpenSslError("RAND_bytes");
   }
-  internal::BignumPtr bn(BN_bin2bn(bytes, sizeof(bytes), nullptr));
+  return bytes;
+}
+
+// SetSerial gives `cert` a serial from NewSerial.
+absl::Status SetSerial(X509* cert) {
+  MESHID_ASSIGN_OR_RETURN(auto bytes, NewSerial());
+  internal::BignumPtr bn(BN_bin2bn(bytes.data(), kSerialBytes, nullptr));
   if (!bn) return OpenSslError("BN_bin2bn");
   // BIGNUMs from BN_bin2bn are non-negative, so the DER INTEGER is positive.
   if (BN_to_ASN1_INTEGER(bn.get(), X509_get_serialNumber(cert)) == nullptr) {
@@ -68,27 +125,6 @@ absl::Status AddExtension(X509* cert, X509* issuer, int nid, const char* value) 
   return absl::OkStatus();
 }
 
-// AddConstantExtension adds an extension whose value never varies, built once per process
-// (parsing the configuration syntax every time costs more than the rest of the extension).
-absl::Status AddConstantExtension(X509* cert, int nid, const char* value) {
-  static std::mutex mu;
-  static auto* built = new std::map<std::pair<int, std::string>, X509_EXTENSION*>();
-  X509_EXTENSION* ext = nullptr;
-  {
-    std::lock_guard<std::mutex> lock(mu);
-    auto it = built->find({nid, value});
-    if (it == built->end()) {
-      ext = X509V3_EXT_nconf_nid(nullptr, nullptr, nid, value);
-      if (ext == nullptr) return OpenSslError(absl::StrCat("adding ", OBJ_nid2sn(nid), "=", value));
-      built->emplace(std::make_pair(nid, std::string(value)), ext);
-    } else {
-      ext = it->second;
-    }
-  }
-  if (X509_add_ext(cert, ext, -1) != 1) return OpenSslError("X509_add_ext");
-  return absl::OkStatus();
-}
-
 absl::Status AddSan(X509* cert, absl::string_view uri, absl::Span<const std::string> dns,
                     bool critical) {
   absl::StatusOr<internal::X509ExtensionPtr> ext = internal::MakeSanExtension(uri, dns, critical);
@@ -115,8 +151,8 @@ absl::StatusOr<Certificate> Sign(X509Ptr cert, const PrivateKey& key) {
   return WrapCertificate(cert.release());
 }
 
-// CheckSigner makes sure `signer` can sign at `now`.
-absl::Status CheckSigner(const Signer& signer, absl::Time now) {
+// CheckSignerKey makes sure `signer` is a CA that may sign certificates with its key.
+absl::Status CheckSignerKey(const Signer& signer) {
   const Certificate& ca = signer.certificate;
   if (!ca.is_ca()) {
     return absl::FailedPreconditionError(
@@ -130,26 +166,43 @@ absl::Status CheckSigner(const Signer& signer, absl::Time now) {
     return absl::FailedPreconditionError(absl::StrCat(
         "the private key does not belong to the signing certificate \"", ca.subject(), "\""));
   }
-  if (now > ca.not_after()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "the signing CA \"", ca.subject(), "\" expired at ", base::Rfc3339(ca.not_after())));
-  }
-  if (now < ca.not_before()) {
+  return absl::OkStatus();
+}
+
+// CheckSignerValidAt makes sure the CA `ca` (valid over [not_before, not_after]) can sign at
+// `now`.
+absl::Status CheckSignerValidAt(const Certificate& ca, absl::Time not_before, absl::Time not_after,
+                                absl::Time now) {
+  if (now > not_after) {
     return absl::FailedPreconditionError(absl::StrCat("the signing CA \"", ca.subject(),
-                                                      "\" is not valid before ",
-                                                      base::Rfc3339(ca.not_before())));
+                                                      "\" expired at ", base::Rfc3339(not_after)));
+  }
+  if (now < not_before) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the signing CA \"", ca.subject(), "\" is not valid before ", base::Rfc3339(not_before)));
   }
   return absl::OkStatus();
 }
 
-// CheckTrustDomain refuses to sign into another trust domain than the signer's own.
-absl::Status CheckTrustDomain(const Signer& signer, const TrustDomain& td) {
+// CheckSigner makes sure `signer` can sign at `now`.
+absl::Status CheckSigner(const Signer& signer, absl::Time now) {
+  MESHID_RETURN_IF_ERROR(CheckSignerKey(signer));
+  const Certificate& ca = signer.certificate;
+  return CheckSignerValidAt(ca, ca.not_before(), ca.not_after(), now);
+}
+
+// SignerTrustDomain returns the trust domain of the signer's SPIFFE ID, if it has one.
+std::optional<TrustDomain> SignerTrustDomain(const Signer& signer) {
   absl::StatusOr<SpiffeId> ca_id = signer.certificate.spiffe_id();
-  if (!ca_id.ok()) return absl::OkStatus();  // a CA without a SPIFFE ID constrains nothing
-  if (ca_id->trust_domain() != td) {
-    return absl::InvalidArgumentError(absl::StrCat("trust domain \"", td.name(),
-                                                   "\" is not the signing CA's (\"",
-                                                   ca_id->trust_domain().name(), "\")"));
+  if (!ca_id.ok()) return std::nullopt;  // a CA without a SPIFFE ID constrains nothing
+  return ca_id->trust_domain();
+}
+
+// CheckTrustDomain refuses to sign into another trust domain than the signer's own, `ca_td`.
+absl::Status CheckTrustDomain(const std::optional<TrustDomain>& ca_td, const TrustDomain& td) {
+  if (ca_td.has_value() && *ca_td != td) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "trust domain \"", td.name(), "\" is not the signing CA's (\"", ca_td->name(), "\")"));
   }
   return absl::OkStatus();
 }
@@ -199,8 +252,233 @@ bool IsValidDnsName(absl::string_view name) {
   return true;
 }
 
-absl::StatusOr<Certificate> IssueLeaf(const Signer& signer, const PublicKey& subject_key,
-                                      const LeafProfile& profile, absl::Time now) {
+// ---- LeafIssuer ----
+
+namespace {
+
+using AnyPtr = internal::OsslPtr<ASN1_TYPE, ASN1_TYPE_free>;
+using IntegerPtr = internal::OsslPtr<ASN1_INTEGER, ASN1_INTEGER_free>;
+using TimePtr = internal::OsslPtr<ASN1_TIME, ASN1_TIME_free>;
+using BitStringPtr = internal::OsslPtr<ASN1_BIT_STRING, ASN1_BIT_STRING_free>;
+using OctetStringPtr = internal::OsslPtr<ASN1_OCTET_STRING, ASN1_OCTET_STRING_free>;
+using MdPtr = internal::OsslPtr<EVP_MD, EVP_MD_free>;
+using MdCtxPtr = internal::OsslPtr<EVP_MD_CTX, EVP_MD_CTX_free>;
+using PkeyCtxPtr = internal::OsslPtr<EVP_PKEY_CTX, EVP_PKEY_CTX_free>;
+using internal::X509ExtensionPtr;
+// ExtensionListPtr owns a stack of extensions it does not own.
+struct ExtensionListFree {
+  void operator()(STACK_OF(X509_EXTENSION) * s) const noexcept { sk_X509_EXTENSION_free(s); }
+};
+using ExtensionListPtr = std::unique_ptr<STACK_OF(X509_EXTENSION), ExtensionListFree>;
+
+// Sequence wraps the DER of a whole SEQUENCE as an ASN.1 ANY, which encodes it as is.
+absl::StatusOr<AnyPtr> Sequence(absl::string_view der) {
+  ASN1_STRING* str = ASN1_STRING_type_new(V_ASN1_SEQUENCE);
+  if (str == nullptr || ASN1_STRING_set(str, der.data(), static_cast<int>(der.size())) != 1) {
+    ASN1_STRING_free(str);
+    return OpenSslError("ASN1_STRING_set");
+  }
+  AnyPtr any(ASN1_TYPE_new());
+  if (!any) {
+    ASN1_STRING_free(str);
+    return OpenSslError("ASN1_TYPE_new");
+  }
+  ASN1_TYPE_set(any.get(), V_ASN1_SEQUENCE, str);
+  return any;
+}
+
+absl::StatusOr<X509ExtensionPtr> ConstantExtension(int nid, const char* value, X509* issuer) {
+  X509V3_CTX ctx;
+  X509Ptr subject(X509_new());
+  X509V3_set_ctx(&ctx, issuer, subject.get(), nullptr, nullptr, 0);
+  X509ExtensionPtr ext(X509V3_EXT_nconf_nid(nullptr, &ctx, nid, value));
+  if (!ext) return OpenSslError(absl::StrCat("building ", OBJ_nid2sn(nid), "=", value));
+  return ext;
+}
+
+std::string LowerHex(const unsigned char* data, size_t len) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(2 * len);
+  for (size_t i = 0; i < len; ++i) {
+    out.push_back(kDigits[data[i] >> 4]);
+    out.push_back(kDigits[data[i] & 0xf]);
+  }
+  return out;
+}
+
+// TimeOf returns `t` as a certificate carries it: whole seconds.
+absl::Time TimeOf(absl::Time t) { return absl::FromTimeT(absl::ToTimeT(t)); }
+
+}  // namespace
+
+struct LeafIssuer::State {
+  explicit State(const Signer& s) : signer(s) {}
+  Signer signer;
+  std::optional<TrustDomain> trust_domain;
+  absl::Time not_before;
+  absl::Time not_after;
+  MdPtr digest;  // null for keys that sign without one (Ed25519)
+  MdPtr sha1;    // for the subject key identifier (RFC 5280 4.2.1.2, method 1)
+  IntegerPtr version;
+  AnyPtr algorithm;
+  AnyPtr issuer;
+  AnyPtr empty_subject;
+  X509ExtensionPtr basic_constraints;
+  X509ExtensionPtr key_usage;
+  X509ExtensionPtr key_usage_rsa;  // TLS 1.2 RSA key exchange needs keyEncipherment
+  X509ExtensionPtr ext_key_usage;
+  X509ExtensionPtr authority_key_id;
+
+  // Contexts initialized for EVP_PKEY_sign with the signer's key, one per Issue running at
+  // once: signing again with one skips the provider look-ups that make a new one (~4 µs).
+  mutable std::mutex mu;
+  mutable std::vector<PkeyCtxPtr> idle_signers;
+
+  absl::Status Init();
+  absl::StatusOr<MdCtxPtr> SigningContext() const;
+  absl::StatusOr<PkeyCtxPtr> TakeSigner() const;
+  absl::StatusOr<std::string> Sign(absl::string_view tbs) const;
+  absl::StatusOr<X509ExtensionPtr> SubjectKeyId(absl::string_view spki_der) const;
+};
+
+absl::StatusOr<MdCtxPtr> LeafIssuer::State::SigningContext() const {
+  MdCtxPtr ctx(EVP_MD_CTX_new());
+  if (!ctx ||
+      EVP_DigestSignInit(ctx.get(), nullptr, digest.get(), nullptr, signer.key.get0()) != 1) {
+    return OpenSslError("EVP_DigestSignInit");
+  }
+  return ctx;
+}
+
+absl::StatusOr<PkeyCtxPtr> LeafIssuer::State::TakeSigner() const {
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    if (!idle_signers.empty()) {
+      PkeyCtxPtr ctx = std::move(idle_signers.back());
+      idle_signers.pop_back();
+      return ctx;
+    }
+  }
+  PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, signer.key.get0(), nullptr));
+  if (!ctx || EVP_PKEY_sign_init(ctx.get()) != 1 ||
+      EVP_PKEY_CTX_set_signature_md(ctx.get(), digest.get()) != 1) {
+    return OpenSslError("EVP_PKEY_sign_init");
+  }
+  return ctx;
+}
+
+// Sign signs `tbs` as X509_sign would: the digest the key calls for, then the signature (for
+// keys that sign without a digest, such as Ed25519, in one EVP_DigestSign).
+absl::StatusOr<std::string> LeafIssuer::State::Sign(absl::string_view tbs) const {
+  const auto* data = reinterpret_cast<const unsigned char*>(tbs.data());
+  std::string sig;
+  size_t sig_len = 0;
+  if (digest == nullptr) {
+    MESHID_ASSIGN_OR_RETURN(MdCtxPtr ctx, SigningContext());
+    if (EVP_DigestSign(ctx.get(), nullptr, &sig_len, data, tbs.size()) != 1) {
+      return OpenSslError("EVP_DigestSign");
+    }
+    sig.resize(sig_len);
+    if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(sig.data()), &sig_len, data,
+                       tbs.size()) != 1) {
+      return OpenSslError("EVP_DigestSign");
+    }
+  } else {
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int md_len = 0;
+    if (EVP_Digest(data, tbs.size(), md, &md_len, digest.get(), nullptr) != 1) {
+      return OpenSslError("EVP_Digest");
+    }
+    MESHID_ASSIGN_OR_RETURN(PkeyCtxPtr ctx, TakeSigner());
+    if (EVP_PKEY_sign(ctx.get(), nullptr, &sig_len, md, md_len) != 1) {
+      return OpenSslError("EVP_PKEY_sign");
+    }
+    sig.resize(sig_len);
+    if (EVP_PKEY_sign(ctx.get(), reinterpret_cast<unsigned char*>(sig.data()), &sig_len, md,
+                      md_len) != 1) {
+      return OpenSslError("EVP_PKEY_sign");
+    }
+    std::lock_guard<std::mutex> lock(mu);
+    idle_signers.push_back(std::move(ctx));
+  }
+  sig.resize(sig_len);  // the first call gives the largest size
+  return sig;
+}
+
+absl::Status LeafIssuer::State::Init() {
+  const Certificate& ca = signer.certificate;
+  trust_domain = SignerTrustDomain(signer);
+  not_before = ca.not_before();
+  not_after = ca.not_after();
+  if (const EVP_MD* md = internal::DigestFor(signer.key.get0()); md != nullptr) {
+    digest.reset(EVP_MD_fetch(nullptr, EVP_MD_get0_name(md), nullptr));
+    if (!digest) return OpenSslError("EVP_MD_fetch");
+  }
+  sha1.reset(EVP_MD_fetch(nullptr, "SHA1", nullptr));
+  version.reset(ASN1_INTEGER_new());
+  if (!sha1 || !version || ASN1_INTEGER_set(version.get(), X509_VERSION_3) != 1) {
+    return OpenSslError("preparing the leaf template");
+  }
+  // The AlgorithmIdentifier the signature provider writes for this key and digest, as
+  // X509_sign would put it in the certificate.
+  MESHID_ASSIGN_OR_RETURN(MdCtxPtr ctx, SigningContext());
+  unsigned char aid[256];
+  OSSL_PARAM params[] = {
+      OSSL_PARAM_construct_octet_string(OSSL_SIGNATURE_PARAM_ALGORITHM_ID, aid, sizeof(aid)),
+      OSSL_PARAM_construct_end()};
+  if (EVP_PKEY_CTX_get_params(EVP_MD_CTX_get_pkey_ctx(ctx.get()), params) != 1 ||
+      !OSSL_PARAM_modified(&params[0])) {
+    return OpenSslError("EVP_PKEY_CTX_get_params(algorithm-id)");
+  }
+  MESHID_ASSIGN_OR_RETURN(
+      algorithm, Sequence(absl::string_view(reinterpret_cast<char*>(aid), params[0].return_size)));
+  X509* issuer_cert = ca.get0();
+  MESHID_ASSIGN_OR_RETURN(
+      issuer, Sequence(internal::I2dString(X509_get_subject_name(issuer_cert), i2d_X509_NAME)));
+  MESHID_ASSIGN_OR_RETURN(empty_subject, Sequence(absl::string_view("\x30\x00", 2)));
+  MESHID_ASSIGN_OR_RETURN(basic_constraints, ConstantExtension(NID_basic_constraints,
+                                                               "critical,CA:FALSE", issuer_cert));
+  MESHID_ASSIGN_OR_RETURN(
+      key_usage, ConstantExtension(NID_key_usage, "critical,digitalSignature", issuer_cert));
+  MESHID_ASSIGN_OR_RETURN(
+      key_usage_rsa,
+      ConstantExtension(NID_key_usage, "critical,digitalSignature,keyEncipherment", issuer_cert));
+  MESHID_ASSIGN_OR_RETURN(
+      ext_key_usage, ConstantExtension(NID_ext_key_usage, "serverAuth,clientAuth", issuer_cert));
+  MESHID_ASSIGN_OR_RETURN(authority_key_id, ConstantExtension(NID_authority_key_identifier,
+                                                              "keyid:always", issuer_cert));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<X509ExtensionPtr> LeafIssuer::State::SubjectKeyId(absl::string_view spki_der) const {
+  internal::ItemPtr<MESHID_SPKI> spki =
+      internal::ItemD2i<MESHID_SPKI>(ASN1_ITEM_rptr(MESHID_SPKI), spki_der);
+  if (!spki) return OpenSslError("d2i(SubjectPublicKeyInfo)");
+  unsigned char hash[EVP_MAX_MD_SIZE];
+  unsigned int hash_len = 0;
+  OctetStringPtr id(ASN1_OCTET_STRING_new());
+  if (!id ||
+      EVP_Digest(ASN1_STRING_get0_data(spki->public_key), ASN1_STRING_length(spki->public_key),
+                 hash, &hash_len, sha1.get(), nullptr) != 1 ||
+      ASN1_OCTET_STRING_set(id.get(), hash, static_cast<int>(hash_len)) != 1) {
+    return OpenSslError("hashing the subject key");
+  }
+  X509ExtensionPtr ext(X509V3_EXT_i2d(NID_subject_key_identifier, 0, id.get()));
+  if (!ext) return OpenSslError("X509V3_EXT_i2d(subjectKeyIdentifier)");
+  return ext;
+}
+
+absl::StatusOr<LeafIssuer> LeafIssuer::Create(const Signer& signer) {
+  MESHID_RETURN_IF_ERROR(CheckSignerKey(signer));
+  auto state = std::make_shared<State>(signer);
+  MESHID_RETURN_IF_ERROR(state->Init());
+  return LeafIssuer(std::move(state));
+}
+
+absl::StatusOr<IssuedLeaf> LeafIssuer::Issue(const PublicKey& subject_key,
+                                             const LeafProfile& profile, absl::Time now) const {
+  const State& st = *state_;
   if (profile.id.path().empty()) {
     return absl::InvalidArgumentError(absl::StrCat("SPIFFE ID \"", profile.id.ToString(),
                                                    "\" has no path; an X509-SVID leaf needs one"));
@@ -211,30 +489,72 @@ absl::StatusOr<Certificate> IssueLeaf(const Signer& signer, const PublicKey& sub
     }
   }
   MESHID_RETURN_IF_ERROR(CheckTtl(profile.ttl));
-  MESHID_RETURN_IF_ERROR(CheckSigner(signer, now));
-  MESHID_RETURN_IF_ERROR(CheckTrustDomain(signer, profile.id.trust_domain()));
+  MESHID_RETURN_IF_ERROR(
+      CheckSignerValidAt(st.signer.certificate, st.not_before, st.not_after, now));
+  MESHID_RETURN_IF_ERROR(CheckTrustDomain(st.trust_domain, profile.id.trust_domain()));
   if (subject_key.get0() == nullptr) return absl::InvalidArgumentError("no subject public key");
 
-  absl::Time not_after = std::min(now + profile.ttl, signer.certificate.not_after());
-  MESHID_ASSIGN_OR_RETURN(X509Ptr cert, NewCertificate(subject_key, now - kBackdate, not_after));
-  X509* issuer = signer.certificate.get0();
-  if (X509_set_issuer_name(cert.get(), X509_get_subject_name(issuer)) != 1) {
-    return OpenSslError("X509_set_issuer_name");
+  IssuedLeaf leaf;
+  leaf.not_before = TimeOf(now - kBackdate);
+  leaf.not_after = TimeOf(std::min(now + profile.ttl, st.not_after));
+  MESHID_ASSIGN_OR_RETURN(auto serial_bytes, NewSerial());
+  const unsigned char* magnitude = serial_bytes.data();  // DER wants no leading zero bytes
+  size_t magnitude_len = serial_bytes.size();
+  while (magnitude_len > 1 && *magnitude == 0) ++magnitude, --magnitude_len;
+  leaf.serial_hex = LowerHex(magnitude, magnitude_len);
+  IntegerPtr serial(ASN1_INTEGER_new());
+  TimePtr not_before(ASN1_TIME_set(nullptr, absl::ToTimeT(leaf.not_before)));
+  TimePtr not_after(ASN1_TIME_set(nullptr, absl::ToTimeT(leaf.not_after)));
+  if (!serial || ASN1_STRING_set(serial.get(), magnitude, static_cast<int>(magnitude_len)) != 1 ||
+      !not_before || !not_after) {
+    return OpenSslError("setting the serial and validity");
   }
-  bool rsa = subject_key.info().algorithm == "RSA";
-  MESHID_RETURN_IF_ERROR(
-      AddConstantExtension(cert.get(), NID_basic_constraints, "critical,CA:FALSE"));
-  MESHID_RETURN_IF_ERROR(AddConstantExtension(
-      cert.get(), NID_key_usage,
-      rsa ? "critical,digitalSignature,keyEncipherment" : "critical,digitalSignature"));
-  MESHID_RETURN_IF_ERROR(
-      AddConstantExtension(cert.get(), NID_ext_key_usage, "serverAuth,clientAuth"));
-  MESHID_RETURN_IF_ERROR(AddExtension(cert.get(), issuer, NID_subject_key_identifier, "hash"));
-  MESHID_RETURN_IF_ERROR(
-      AddExtension(cert.get(), issuer, NID_authority_key_identifier, "keyid:always"));
+  X509_VAL validity{not_before.get(), not_after.get()};
+
+  std::string spki_der = subject_key.spki_der().empty() ? subject_key.ToDer() : "";
+  absl::string_view spki_view = spki_der.empty() ? subject_key.spki_der() : spki_der;
+  MESHID_ASSIGN_OR_RETURN(AnyPtr spki, Sequence(spki_view));
+  MESHID_ASSIGN_OR_RETURN(X509ExtensionPtr subject_key_id, st.SubjectKeyId(spki_view));
   // The subject is empty, so the SAN must be critical (RFC 5280 4.2.1.6).
-  MESHID_RETURN_IF_ERROR(AddSan(cert.get(), profile.id.ToString(), profile.dns_names, true));
-  return Sign(std::move(cert), signer.key);
+  MESHID_ASSIGN_OR_RETURN(X509ExtensionPtr san,
+                          internal::MakeSanExtension(profile.id.ToString(), profile.dns_names,
+                                                     /*critical=*/true));
+  bool rsa = EVP_PKEY_is_a(subject_key.get0(), "RSA") == 1;
+  X509_EXTENSION* order[] = {
+      st.basic_constraints.get(), rsa ? st.key_usage_rsa.get() : st.key_usage.get(),
+      st.ext_key_usage.get(),     subject_key_id.get(),
+      st.authority_key_id.get(),  san.get()};
+  ExtensionListPtr extensions(sk_X509_EXTENSION_new_reserve(nullptr, std::size(order)));
+  if (!extensions) return OpenSslError("sk_X509_EXTENSION_new_reserve");
+  for (X509_EXTENSION* ext : order) sk_X509_EXTENSION_push(extensions.get(), ext);
+
+  MESHID_LEAF_TBS tbs{st.version.get(), serial.get(),    st.algorithm.get(),
+                      st.issuer.get(),  &validity,       st.empty_subject.get(),
+                      spki.get(),       extensions.get()};
+  std::string tbs_der = internal::ItemI2d(&tbs, ASN1_ITEM_rptr(MESHID_LEAF_TBS));
+  if (tbs_der.empty()) return OpenSslError("i2d(TBSCertificate)");
+
+  MESHID_ASSIGN_OR_RETURN(std::string sig, st.Sign(tbs_der));
+  BitStringPtr signature(ASN1_BIT_STRING_new());
+  MESHID_ASSIGN_OR_RETURN(AnyPtr tbs_any, Sequence(tbs_der));
+  if (!signature ||
+      ASN1_STRING_set(signature.get(), sig.data(), static_cast<int>(sig.size())) != 1) {
+    return OpenSslError("ASN1_STRING_set(signature)");
+  }
+  // A signature is whole bytes: no unused bits, even when its last byte ends in zeros.
+  signature->flags &= ~(ASN1_STRING_FLAG_BITS_LEFT | 0x07);
+  signature->flags |= ASN1_STRING_FLAG_BITS_LEFT;
+  MESHID_SIGNED_CERT cert{tbs_any.get(), st.algorithm.get(), signature.get()};
+  leaf.der = internal::ItemI2d(&cert, ASN1_ITEM_rptr(MESHID_SIGNED_CERT));
+  if (leaf.der.empty()) return OpenSslError("i2d(Certificate)");
+  return leaf;
+}
+
+absl::StatusOr<Certificate> IssueLeaf(const Signer& signer, const PublicKey& subject_key,
+                                      const LeafProfile& profile, absl::Time now) {
+  MESHID_ASSIGN_OR_RETURN(LeafIssuer issuer, LeafIssuer::Create(signer));
+  MESHID_ASSIGN_OR_RETURN(IssuedLeaf leaf, issuer.Issue(subject_key, profile, now));
+  return Certificate::FromDer(leaf.der);
 }
 
 absl::StatusOr<Certificate> IssueRootCa(const PrivateKey& key, const CaProfile& profile,
@@ -254,7 +574,7 @@ absl::StatusOr<Certificate> IssueIntermediateCa(const Signer& signer, const Publ
                                                 const CaProfile& profile, absl::Time now) {
   MESHID_RETURN_IF_ERROR(CheckCaProfile(profile));
   MESHID_RETURN_IF_ERROR(CheckSigner(signer, now));
-  MESHID_RETURN_IF_ERROR(CheckTrustDomain(signer, profile.trust_domain));
+  MESHID_RETURN_IF_ERROR(CheckTrustDomain(SignerTrustDomain(signer), profile.trust_domain));
   if (std::optional<int> parent_len = signer.certificate.path_len();
       parent_len.has_value() && *parent_len == 0) {
     return absl::FailedPreconditionError(absl::StrCat(

@@ -3,10 +3,17 @@
 #include <cstdint>
 #include <set>
 #include <string>
+#include <thread>
+#include <vector>
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "meshid/pki/csr.h"
 #include "meshid/testing/fake_clock.h"
 #include "meshid/testing/status.h"
 #include "meshid/testing/test_pki.h"
@@ -75,6 +82,104 @@ TEST(IssueTest, SerialsAreUniquePositiveAndStartWithTheIssuanceTime) {
   }
   // Many of them share a millisecond: the 80 random bits keep them apart.
   EXPECT_EQ(serials.size(), 20u);
+}
+
+// Ed25519Key makes a key meshid does not generate but may be given as an upstream CA's.
+PrivateKey Ed25519Key() {
+  EVP_PKEY* key = EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519");
+  BIO* bio = BIO_new(BIO_s_mem());
+  PEM_write_bio_PrivateKey(bio, key, nullptr, nullptr, 0, nullptr, nullptr);
+  char* data = nullptr;
+  long len = BIO_get_mem_data(bio, &data);
+  PrivateKey out = *PrivateKey::Parse(absl::string_view(data, static_cast<size_t>(len)));
+  BIO_free(bio);
+  EVP_PKEY_free(key);
+  return out;
+}
+
+// LeafIssuer writes the DER itself, around pre-encoded parts: OpenSSL must parse it, re-encode
+// the parsed TBSCertificate to the same bytes (so the encoding is DER as OpenSSL writes it),
+// and verify its signature, for every issuer key type and for keys that come from a CSR
+// (SubjectPublicKeyInfo copied as received) or not.
+TEST(IssueTest, LeafIssuerWritesDerOpenSslReencodesIdentically) {
+  SpiffeId id = *SpiffeId::Parse("spiffe://example.org/ns/default/sa/web");
+  for (std::string issuer_type : {"ec-p256", "ec-p384", "rsa-2048", "ed25519"}) {
+    PrivateKey root_key =
+        issuer_type == "ed25519" ? Ed25519Key() : *PrivateKey::Generate(*ParseKeyType(issuer_type));
+    Signer root{
+        *IssueRootCa(root_key, {id.trust_domain(), "root", absl::Hours(24), {}}, kTestEpoch),
+        root_key};
+    absl::StatusOr<LeafIssuer> issuer = LeafIssuer::Create(root);
+    ASSERT_TRUE(issuer.ok()) << issuer.status();
+    PrivateKey ec = *PrivateKey::Generate(KeyType::kEcP256);
+    PrivateKey rsa = *PrivateKey::Generate(KeyType::kRsa2048);
+    std::string csr = CertificateRequest::Create(ec, id)->ToDer();
+    for (const PublicKey& subject :
+         {ec.public_key(), rsa.public_key(), ParseCsrPublicKey(csr)->key}) {
+      // Ten leaves each: a signature whose last byte ends in zero bits must still be whole
+      // bytes in its BIT STRING.
+      for (int i = 0; i < 10; ++i) {
+        absl::StatusOr<IssuedLeaf> leaf =
+            issuer->Issue(subject, {id, {"web.default.svc"}, absl::Hours(1)}, kTestEpoch);
+        ASSERT_TRUE(leaf.ok()) << leaf.status();
+        const auto* p = reinterpret_cast<const unsigned char*>(leaf->der.data());
+        X509* x = d2i_X509(nullptr, &p, static_cast<long>(leaf->der.size()));
+        ASSERT_NE(x, nullptr) << issuer_type;
+        EXPECT_EQ(p, reinterpret_cast<const unsigned char*>(leaf->der.data()) + leaf->der.size());
+        // The TBSCertificate as written: the first element of the Certificate SEQUENCE.
+        p = reinterpret_cast<const unsigned char*>(leaf->der.data());
+        ASN1_SEQUENCE_ANY* parts = d2i_ASN1_SEQUENCE_ANY(nullptr, &p, leaf->der.size());
+        ASSERT_NE(parts, nullptr);
+        const ASN1_STRING* written = sk_ASN1_TYPE_value(parts, 0)->value.sequence;
+        unsigned char* reencoded = nullptr;
+        int reencoded_len = i2d_re_X509_tbs(x, &reencoded);
+        EXPECT_EQ(std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(written)),
+                              ASN1_STRING_length(written)),
+                  std::string(reinterpret_cast<char*>(reencoded), reencoded_len))
+            << issuer_type;
+        OPENSSL_free(reencoded);
+        sk_ASN1_TYPE_pop_free(parts, ASN1_TYPE_free);
+        const X509_ALGOR* outer = nullptr;
+        X509_get0_signature(nullptr, &outer, x);
+        EXPECT_EQ(X509_ALGOR_cmp(outer, X509_get0_tbs_sigalg(x)), 0);
+        EXPECT_EQ(X509_verify(x, root.certificate.public_key().get0()), 1) << issuer_type;
+        X509_free(x);
+
+        Certificate cert = *Certificate::FromDer(leaf->der);
+        EXPECT_EQ(cert.serial_hex(), leaf->serial_hex);
+        EXPECT_EQ(cert.not_before(), leaf->not_before);
+        EXPECT_EQ(cert.not_after(), leaf->not_after);
+        EXPECT_TRUE(cert.public_key() == subject);
+        EXPECT_EQ(cert.authority_key_id(), root.certificate.subject_key_id());
+      }
+    }
+  }
+}
+
+// The CA calls one LeafIssuer from every gRPC thread: each leaf must come out whole and signed.
+TEST(IssueTest, LeafIssuerSignsOnManyThreadsAtOnce) {
+  TestPki pki = TestPki::Create(kTestEpoch);
+  LeafIssuer issuer = *LeafIssuer::Create(pki.intermediate);
+  PublicKey subject = PrivateKey::Generate(KeyType::kEcP256)->public_key();
+  SpiffeId id = *SpiffeId::Parse("spiffe://example.org/a");
+  std::vector<std::vector<std::string>> ders(4);
+  std::vector<std::thread> threads;
+  for (auto& out : ders) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 25; ++i) out.push_back(issuer.Issue(subject, {id}, kTestEpoch)->der);
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  std::set<std::string> serials;
+  for (const auto& out : ders) {
+    for (const std::string& der : out) {
+      absl::StatusOr<Certificate> cert = Certificate::FromDer(der);
+      ASSERT_TRUE(cert.ok()) << cert.status();
+      EXPECT_TRUE(cert->IsIssuedBy(pki.intermediate.certificate));
+      serials.insert(cert->serial_hex());
+    }
+  }
+  EXPECT_EQ(serials.size(), 100u);
 }
 
 TEST(IssueTest, LeafNeverOutlivesItsIssuer) {
