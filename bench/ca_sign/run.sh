@@ -48,7 +48,7 @@ data_dir: $work/data
 upstream_dir: $work/pki/intermediate
 YAML
 profiler=()
-[ -n "${PERF_DATA:-}" ] && profiler=(perf record -q --call-graph dwarf,32768 -F 199 -o "$PERF_DATA" --)
+[ -n "${PERF_DATA:-}" ] && profiler=(perf record -q --call-graph dwarf,32768 -F ${PERF_FREQ:-199} -o "$PERF_DATA" --)
 taskset -c "$SERVER_CORE" "${profiler[@]}" "$meshid" ca serve --config "$work/ca.yaml" \
   2>"$work/serve.log" &
 server_pid=$!

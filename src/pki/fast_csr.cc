@@ -9,6 +9,7 @@
 
 #include <map>
 #include <mutex>
+#include <optional>
 
 #include <openssl/asn1t.h>
 #include <openssl/core_names.h>
@@ -163,6 +164,52 @@ EVP_PKEY* ImportKey(const MESHID_SPKI& spki) {
   }
 }
 
+// Sha2 returns SHA-256, SHA-384 or SHA-512 by NID, fetched once per process.
+const EVP_MD* Sha2(int nid) {
+  static EVP_MD* const sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  static EVP_MD* const sha384 = EVP_MD_fetch(nullptr, "SHA384", nullptr);
+  static EVP_MD* const sha512 = EVP_MD_fetch(nullptr, "SHA512", nullptr);
+  switch (nid) {
+    case NID_sha256:
+      return sha256;
+    case NID_sha384:
+      return sha384;
+    case NID_sha512:
+      return sha512;
+    default:
+      return nullptr;
+  }
+}
+
+// VerifiesEcdsa checks an ecdsa-with-SHA256/384/512 signature on `csr` with its EC `key`
+// the way ASN1_item_verify does (whole-byte BIT STRING, the digest of the received
+// certificationRequestInfo), minus the per-call digest fetch and context copy of
+// EVP_DigestVerify; nullopt for any other algorithm or key, which ASN1_item_verify handles.
+std::optional<bool> VerifiesEcdsa(const MESHID_CSR& csr, EVP_PKEY* key) {
+  int md_nid = NID_undef;
+  int pkey_nid = NID_undef;
+  const ASN1_OBJECT* algorithm = nullptr;
+  X509_ALGOR_get0(&algorithm, nullptr, nullptr, csr.signature_algorithm);
+  if (OBJ_find_sigid_algs(OBJ_obj2nid(algorithm), &md_nid, &pkey_nid) != 1 ||
+      pkey_nid != NID_X9_62_id_ecPublicKey || EVP_PKEY_is_a(key, "EC") != 1) {
+    return std::nullopt;
+  }
+  const EVP_MD* md = Sha2(md_nid);
+  if (md == nullptr) return std::nullopt;
+  if ((csr.signature->flags & 0x07) != 0) return false;  // not whole bytes
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int digest_len = 0;
+  const ASN1_ENCODING& tbs = csr.info->enc;
+  internal::OsslPtr<EVP_PKEY_CTX, EVP_PKEY_CTX_free> ctx(
+      EVP_PKEY_CTX_new_from_pkey(nullptr, key, nullptr));
+  return ctx &&
+         EVP_Digest(tbs.enc, static_cast<size_t>(tbs.len), digest, &digest_len, md, nullptr) == 1 &&
+         EVP_PKEY_verify_init(ctx.get()) == 1 &&
+         EVP_PKEY_verify(ctx.get(), ASN1_STRING_get0_data(csr.signature),
+                         static_cast<size_t>(ASN1_STRING_length(csr.signature)), digest,
+                         digest_len) == 1;
+}
+
 // RequestsCaIn reports whether the extensionRequest attribute asks for CA:true.
 bool RequestsCaIn(const STACK_OF(X509_ATTRIBUTE) * attributes) {
   for (int i = 0; i < sk_X509_ATTRIBUTE_num(attributes); ++i) {
@@ -190,7 +237,6 @@ absl::StatusOr<CsrPublicKey> ParseCsrPublicKey(absl::string_view data) {
     return absl::InvalidArgumentError(
         absl::StrCat("CSR is ", data.size(), " bytes, more than the ", kMaxCsrBytes, " allowed"));
   }
-  std::string der;
   if (internal::LooksLikePem(data)) {
     // PEM is rare on this path (agents send DER); take the general route for it.
     MESHID_ASSIGN_OR_RETURN(CertificateRequest csr, CertificateRequest::Parse(data));
@@ -209,8 +255,12 @@ absl::StatusOr<CsrPublicKey> ParseCsrPublicKey(absl::string_view data) {
     return CsrPublicKey{general.public_key(), general.RequestsCa()};
   }
   std::shared_ptr<EVP_PKEY> key = internal::SharedPkey(raw);
-  if (ASN1_item_verify(ASN1_ITEM_rptr(MESHID_CSR_INFO), csr->signature_algorithm, csr->signature,
-                       csr->info, key.get()) != 1) {
+  std::optional<bool> verified = VerifiesEcdsa(*csr, key.get());
+  if (!verified.has_value()) {
+    verified = ASN1_item_verify(ASN1_ITEM_rptr(MESHID_CSR_INFO), csr->signature_algorithm,
+                                csr->signature, csr->info, key.get()) == 1;
+  }
+  if (!*verified) {
     ClearOpenSslErrors();
     return absl::InvalidArgumentError(
         "the CSR's signature does not verify with its own public key");

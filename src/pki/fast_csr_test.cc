@@ -90,6 +90,30 @@ TEST(ParseCsrPublicKeyTest, RefusesWhatTheGeneralParserRefuses) {
   off_curve[at + point_len - 1] ^= 0x01;  // last byte of y
   EXPECT_FALSE(ParseCsrPublicKey(off_curve).ok());
 
+  // The signature BIT STRING claims unused bits: refused, as ASN1_item_verify refuses it.
+  const ASN1_BIT_STRING* sig = nullptr;
+  p = reinterpret_cast<const unsigned char*>(der.data());
+  parsed = d2i_X509_REQ(nullptr, &p, static_cast<long>(der.size()));
+  X509_REQ_get0_signature(parsed, &sig, nullptr);
+  std::string sig_bytes(reinterpret_cast<const char*>(ASN1_STRING_get0_data(sig)),
+                        static_cast<size_t>(ASN1_STRING_length(sig)));
+  X509_REQ_free(parsed);
+  std::string unused_bits = der;
+  size_t sig_at = unused_bits.rfind(sig_bytes);
+  ASSERT_NE(sig_at, std::string::npos);
+  ASSERT_EQ(unused_bits[sig_at - 1], '\0');
+  unused_bits[sig_at - 1] = '\x01';
+  EXPECT_THAT(MessageOf(ParseCsrPublicKey(unused_bits).status()), HasSubstr("does not verify"));
+
+  // ecdsa-with-SHA256 relabelled ecdsa-with-SHA384 (the label is outside the signed part):
+  // the digest follows the label, so the signature no longer verifies.
+  const std::string sha256_oid("\x2a\x86\x48\xce\x3d\x04\x03\x02", 8);
+  std::string relabelled = der;
+  size_t oid_at = relabelled.rfind(sha256_oid);
+  ASSERT_NE(oid_at, std::string::npos);
+  relabelled[oid_at + sha256_oid.size() - 1] = '\x03';
+  EXPECT_THAT(MessageOf(ParseCsrPublicKey(relabelled).status()), HasSubstr("does not verify"));
+
   EXPECT_FALSE(ParseCsrPublicKey(der + "x").ok()) << "trailing bytes";
   EXPECT_FALSE(ParseCsrPublicKey(der.substr(0, der.size() / 2)).ok());
   EXPECT_FALSE(ParseCsrPublicKey("").ok());
