@@ -1,8 +1,8 @@
 #include "meshid/pki/issue.h"
 
 #include <array>
-#include <map>
 #include <mutex>
+#include <vector>
 
 #include <openssl/asn1t.h>
 #include <openssl/core_names.h>
