@@ -165,6 +165,19 @@ EVP_PKEY* ImportKey(const MESHID_SPKI& spki) {
   }
 }
 
+// SpkiIsDer reports whether a SubjectPublicKeyInfo came in DER. OpenSSL's decoder also takes
+// BER (long-form or indefinite lengths, a constructed BIT STRING) and unused bits in the key,
+// and issuance copies the SubjectPublicKeyInfo into the leaf as received.
+bool SpkiIsDer(MESHID_SPKI& spki) {
+  if ((spki.public_key->flags & 0x07) != 0) return false;
+  const std::string received(reinterpret_cast<const char*>(spki.enc.enc),
+                             static_cast<size_t>(spki.enc.len));
+  spki.enc.modified = 1;  // encode the decoded fields instead of returning `received`
+  const std::string der = internal::ItemI2d(&spki, ASN1_ITEM_rptr(MESHID_SPKI));
+  spki.enc.modified = 0;
+  return der == received;
+}
+
 // Sha2 returns SHA-256, SHA-384 or SHA-512 by NID, fetched once per process.
 const EVP_MD* Sha2(int nid) {
   static EVP_MD* const sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
@@ -244,9 +257,16 @@ absl::StatusOr<CsrPublicKey> ParseCsrPublicKey(absl::string_view data) {
     return CsrPublicKey{csr.public_key(), csr.RequestsCa()};
   }
   ItemPtr<MESHID_CSR> csr = ItemD2i<MESHID_CSR>(ASN1_ITEM_rptr(MESHID_CSR), data);
-  if (!csr) {
+  // The subject is not decoded (a CA ignores it), but it has to be a SEQUENCE, as a Name is.
+  if (!csr || csr->info->subject->type != V_ASN1_SEQUENCE) {
     ClearOpenSslErrors();
     return absl::InvalidArgumentError("not a valid PKCS#10 certificate request");
+  }
+  if (!SpkiIsDer(*csr->info->spki)) {
+    ClearOpenSslErrors();
+    return absl::InvalidArgumentError(
+        "the CSR's public key is not DER-encoded, and a certificate must carry it in DER "
+        "(RFC 5280)");
   }
   EVP_PKEY* raw = ImportKey(*csr->info->spki);
   if (raw == nullptr) {

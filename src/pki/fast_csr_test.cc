@@ -64,6 +64,88 @@ TEST(ParseCsrPublicKeyTest, IssuanceCopiesTheKeyExactly) {
   }
 }
 
+// Tlv DER-encodes a tag and its content (minimal length).
+std::string Tlv(unsigned char tag, const std::string& content) {
+  std::string out(1, static_cast<char>(tag));
+  size_t n = content.size();
+  if (n < 0x80) {
+    out.push_back(static_cast<char>(n));
+  } else {
+    std::string len;
+    for (; n > 0; n >>= 8) len.insert(len.begin(), static_cast<char>(n & 0xff));
+    out.push_back(static_cast<char>(0x80 | len.size()));
+    out += len;
+  }
+  return out + content;
+}
+
+// CsrWithPart re-signs `der` (an ECDSA P-256 CSR of `key`) with element `part` of its
+// certificationRequestInfo (0 version, 1 subject, 2 subjectPKInfo, 3 attributes) replaced by
+// `encoded`, encoded any way a test wants.
+std::string CsrWithPart(const PrivateKey& key, const std::string& der, int part,
+                        const std::string& encoded) {
+  const unsigned char* p = reinterpret_cast<const unsigned char*>(der.data());
+  X509_REQ* req = d2i_X509_REQ(nullptr, &p, static_cast<long>(der.size()));
+  unsigned char* info_der = nullptr;
+  int info_len = i2d_re_X509_REQ_tbs(req, &info_der);
+  X509_REQ_free(req);
+  p = info_der;
+  ASN1_SEQUENCE_ANY* parts = d2i_ASN1_SEQUENCE_ANY(nullptr, &p, info_len);
+  OPENSSL_free(info_der);
+  std::string info;
+  for (int i = 0; i < sk_ASN1_TYPE_num(parts); ++i) {
+    if (i == part) {
+      info += encoded;
+      continue;
+    }
+    unsigned char* part = nullptr;
+    int part_len = i2d_ASN1_TYPE(sk_ASN1_TYPE_value(parts, i), &part);
+    info.append(reinterpret_cast<char*>(part), static_cast<size_t>(part_len));
+    OPENSSL_free(part);
+  }
+  sk_ASN1_TYPE_pop_free(parts, ASN1_TYPE_free);
+  info = Tlv(0x30, info);
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  size_t sig_len = 128;
+  std::string sig(sig_len, '\0');
+  EVP_DigestSignInit(ctx, nullptr, EVP_sha256(), nullptr, key.get0());
+  EVP_DigestSign(ctx, reinterpret_cast<unsigned char*>(sig.data()), &sig_len,
+                 reinterpret_cast<const unsigned char*>(info.data()), info.size());
+  EVP_MD_CTX_free(ctx);
+  sig.resize(sig_len);
+  const std::string ecdsa_with_sha256("\x30\x0a\x06\x08\x2a\x86\x48\xce\x3d\x04\x03\x02", 12);
+  return Tlv(0x30, info + ecdsa_with_sha256 + Tlv(0x03, std::string(1, '\0') + sig));
+}
+
+// The SubjectPublicKeyInfo goes into the leaf as received, so BER that OpenSSL's decoder
+// takes must be refused: a certificate carries DER (RFC 5280), and strict parsers (Go,
+// BoringSSL) would refuse the SVID.
+TEST(ParseCsrPublicKeyTest, RefusesABerKeyAndASubjectThatIsNotAName) {
+  PrivateKey key = *PrivateKey::Generate(KeyType::kEcP256);
+  std::string der = CertificateRequest::Create(key, Id())->ToDer();
+  const std::string spki = key.public_key().ToDer();  // 30 59 <algorithm> <bit string>
+  ASSERT_EQ(spki.substr(0, 2), std::string("\x30\x59", 2));
+  const std::string content = spki.substr(2);
+
+  // The helper itself makes a valid CSR when given the DER key.
+  absl::StatusOr<CsrPublicKey> same = ParseCsrPublicKey(CsrWithPart(key, der, 2, spki));
+  ASSERT_TRUE(same.ok()) << same.status();
+  EXPECT_EQ(same->key.spki_der(), spki);
+
+  std::string long_length = CsrWithPart(key, der, 2, std::string("\x30\x81\x59", 3) + content);
+  std::string indefinite =
+      CsrWithPart(key, der, 2, std::string("\x30\x80", 2) + content + std::string(2, '\0'));
+  for (const std::string& ber : {long_length, indefinite}) {
+    EXPECT_THAT(MessageOf(ParseCsrPublicKey(ber).status()), HasSubstr("not DER-encoded"));
+  }
+
+  // The subject is not decoded, but it must be a SEQUENCE, as a Name is.
+  std::string integer_subject = CsrWithPart(key, der, 1, std::string("\x02\x01\x05", 3));
+  EXPECT_THAT(MessageOf(ParseCsrPublicKey(integer_subject).status()),
+              HasSubstr("not a valid PKCS#10"));
+  EXPECT_FALSE(CertificateRequest::Parse(integer_subject).ok()) << "the general parser agrees";
+}
+
 TEST(ParseCsrPublicKeyTest, RefusesWhatTheGeneralParserRefuses) {
   PrivateKey key = *PrivateKey::Generate(KeyType::kEcP256);
   std::string der = CertificateRequest::Create(key, Id())->ToDer();

@@ -434,8 +434,9 @@ absl::Status LeafIssuer::State::Init() {
   MESHID_ASSIGN_OR_RETURN(
       algorithm, Sequence(absl::string_view(reinterpret_cast<char*>(aid), params[0].return_size)));
   X509* issuer_cert = ca.get0();
-  MESHID_ASSIGN_OR_RETURN(
-      issuer, Sequence(internal::I2dString(X509_get_subject_name(issuer_cert), i2d_X509_NAME)));
+  std::string issuer_der = internal::I2dString(X509_get_subject_name(issuer_cert), i2d_X509_NAME);
+  if (issuer_der.empty()) return OpenSslError("i2d(issuer name)");
+  MESHID_ASSIGN_OR_RETURN(issuer, Sequence(issuer_der));
   MESHID_ASSIGN_OR_RETURN(empty_subject, Sequence(absl::string_view("\x30\x00", 2)));
   MESHID_ASSIGN_OR_RETURN(basic_constraints, ConstantExtension(NID_basic_constraints,
                                                                "critical,CA:FALSE", issuer_cert));
