@@ -202,6 +202,33 @@ TEST_F(CaServerTest, AttestSyncSignRenewEndToEnd) {
                     "-untrusted", dir + "/cas.pem", dir + "/leaf.pem"});
     EXPECT_EQ(openssl.exit_code, 0) << purpose << ": " << openssl.out << openssl.err;
   }
+  // And through a third, stricter parser: Python's cryptography (Rust, DER only), which checks
+  // every signature of the chain up to a root of the bundle.
+  CommandResult strict = RunCommand(
+      "/usr/bin/python3",
+      {"-c",
+       "import sys\n"
+       "from cryptography import x509\n"
+       "from cryptography.hazmat.primitives.asymmetric import ec\n"
+       "from cryptography.x509.oid import ExtensionOID\n"
+       "def load(path):\n"
+       "  end = '-----END CERTIFICATE-----'\n"
+       "  return [x509.load_pem_x509_certificate((p + end).encode())\n"
+       "          for p in open(path).read().split(end) if 'BEGIN' in p]\n"
+       "chain, roots = load(sys.argv[1]), load(sys.argv[2])\n"
+       "for i, cert in enumerate(chain):\n"
+       "  issuer = chain[i + 1] if i + 1 < len(chain) else \\\n"
+       "      next(r for r in roots if r.subject == cert.issuer)\n"
+       "  issuer.public_key().verify(cert.signature, cert.tbs_certificate_bytes,\n"
+       "                             ec.ECDSA(cert.signature_hash_algorithm))\n"
+       "leaf = chain[0]\n"
+       "san = leaf.extensions.get_extension_for_oid(ExtensionOID.SUBJECT_ALTERNATIVE_NAME)\n"
+       "bc = leaf.extensions.get_extension_for_oid(ExtensionOID.BASIC_CONSTRAINTS).value\n"
+       "assert san.critical and not bc.ca and len(leaf.subject) == 0\n"
+       "print(*san.value.get_values_for_type(x509.UniformResourceIdentifier))\n",
+       dir + "/svid.pem", ca_->bundle_path()});
+  EXPECT_EQ(strict.exit_code, 0) << strict.err;
+  EXPECT_EQ(strict.out, "spiffe://example.org/ns/default/sa/web\n");
 
   pki::PrivateKey new_key = *pki::PrivateKey::Generate(pki::KeyType::kEcP256);
   absl::StatusOr<ca::v1::RenewNodeResponse> renewed = node.client->RenewNode(Csr(new_key));
