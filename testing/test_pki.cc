@@ -36,6 +36,17 @@ absl::Status AddExt(X509* cert, X509* issuer, int nid, const std::string& value)
   return ok == 1 ? absl::OkStatus() : pki::OpenSslError("X509_add_ext");
 }
 
+// ImportKey takes ownership of `key`, made by OpenSSL, and returns it as meshid's type.
+pki::PrivateKey ImportKey(EVP_PKEY* key) {
+  if (key == nullptr) std::abort();
+  unsigned char* der = nullptr;
+  int len = i2d_PrivateKey(key, &der);
+  EVP_PKEY_free(key);
+  std::string bytes(reinterpret_cast<char*>(der), static_cast<size_t>(len));
+  OPENSSL_clear_free(der, static_cast<size_t>(len));
+  return Must(pki::PrivateKey::Parse(bytes), "parse a generated key");
+}
+
 }  // namespace
 
 CertSpec LeafSpec(const std::string& id, absl::Time now, absl::Duration ttl) {
@@ -164,14 +175,11 @@ absl::StatusOr<std::string> BuildCsrPem(
 }
 
 pki::PrivateKey MakeWeakRsaKey(int bits) {
-  EVP_PKEY* key = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", static_cast<size_t>(bits));
-  if (key == nullptr) std::abort();
-  unsigned char* der = nullptr;
-  int len = i2d_PrivateKey(key, &der);
-  EVP_PKEY_free(key);
-  std::string bytes(reinterpret_cast<char*>(der), static_cast<size_t>(len));
-  OPENSSL_clear_free(der, static_cast<size_t>(len));
-  return Must(pki::PrivateKey::Parse(bytes), "parse weak key");
+  return ImportKey(EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", static_cast<size_t>(bits)));
+}
+
+pki::PrivateKey MakeEd25519Key() {
+  return ImportKey(EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"));
 }
 
 TestPki TestPki::Create(absl::Time now, const std::string& trust_domain) {

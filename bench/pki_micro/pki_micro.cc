@@ -34,6 +34,49 @@ Fixture& F() {
   return *f;
 }
 
+struct RawCsr {
+  std::string point;       // uncompressed EC point
+  std::string tbs_digest;  // SHA-256 of certificationRequestInfo
+  std::string sig;         // DER ECDSA-Sig-Value
+};
+RawCsr& Raw() {
+  static RawCsr* r = [] {
+    auto* r = new RawCsr();
+    X509_REQ* req = F().csr.get0();
+    X509_PUBKEY* spki = X509_REQ_get_X509_PUBKEY(req);
+    const unsigned char* pk = nullptr;
+    int pklen = 0;
+    X509_PUBKEY_get0_param(nullptr, &pk, &pklen, nullptr, spki);
+    r->point.assign(reinterpret_cast<const char*>(pk), pklen);
+    unsigned char* tbs = nullptr;
+    int tbs_len = i2d_re_X509_REQ_tbs(req, &tbs);
+    unsigned char md[32];
+    SHA256(tbs, tbs_len, md);
+    OPENSSL_free(tbs);
+    r->tbs_digest.assign(reinterpret_cast<char*>(md), 32);
+    const ASN1_BIT_STRING* sig = nullptr;
+    X509_REQ_get0_signature(req, &sig, nullptr);
+    r->sig.assign(reinterpret_cast<const char*>(ASN1_STRING_get0_data(sig)),
+                  ASN1_STRING_length(sig));
+    return r;
+  }();
+  return *r;
+}
+EVP_PKEY* P256Template() {
+  static EVP_PKEY* tmpl = [] {
+    EVP_PKEY_CTX* pctx = EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr);
+    OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, const_cast<char*>("P-256"), 0),
+        OSSL_PARAM_construct_end()};
+    EVP_PKEY* t = nullptr;
+    EVP_PKEY_fromdata_init(pctx);
+    EVP_PKEY_fromdata(pctx, &t, EVP_PKEY_KEY_PARAMETERS, params);
+    EVP_PKEY_CTX_free(pctx);
+    return t;
+  }();
+  return tmpl;
+}
+
 void BM_EcdsaSign(benchmark::State& state) {
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
   unsigned char sig[128];
@@ -121,11 +164,7 @@ void BM_KeyInfo(benchmark::State& state) {
 }
 BENCHMARK(BM_KeyInfo);
 void BM_FromdataEcPublic(benchmark::State& state) {
-  X509_PUBKEY* spki = X509_REQ_get_X509_PUBKEY(F().csr.get0());
-  const unsigned char* pk = nullptr;
-  int pklen = 0;
-  X509_PUBKEY_get0_param(nullptr, &pk, &pklen, nullptr, spki);
-  std::string point(reinterpret_cast<const char*>(pk), pklen);
+  std::string point = Raw().point;
   for (auto _ : state) {
     EVP_PKEY_CTX* ctx = EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr);
     OSSL_PARAM params[] = {
@@ -161,24 +200,12 @@ void BM_Set0Param(benchmark::State& state) {
 }
 BENCHMARK(BM_Set0Param);
 void BM_DupTemplateSetPoint(benchmark::State& state) {
-  X509_PUBKEY* spki = X509_REQ_get_X509_PUBKEY(F().csr.get0());
-  const unsigned char* pk = nullptr;
-  int pklen = 0;
-  X509_PUBKEY_get0_param(nullptr, &pk, &pklen, nullptr, spki);
-  EVP_PKEY_CTX* pctx = EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr);
-  OSSL_PARAM params[] = {
-      OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, const_cast<char*>("P-256"), 0),
-      OSSL_PARAM_construct_end()};
-  EVP_PKEY* tmpl = nullptr;
-  EVP_PKEY_fromdata_init(pctx);
-  EVP_PKEY_fromdata(pctx, &tmpl, EVP_PKEY_KEY_PARAMETERS, params);
+  const auto* point = reinterpret_cast<const unsigned char*>(Raw().point.data());
   for (auto _ : state) {
-    EVP_PKEY* key = EVP_PKEY_dup(tmpl);
-    EVP_PKEY_set1_encoded_public_key(key, pk, pklen);
+    EVP_PKEY* key = EVP_PKEY_dup(P256Template());
+    EVP_PKEY_set1_encoded_public_key(key, point, Raw().point.size());
     EVP_PKEY_free(key);
   }
-  EVP_PKEY_free(tmpl);
-  EVP_PKEY_CTX_free(pctx);
 }
 BENCHMARK(BM_DupTemplateSetPoint);
 void BM_X509SignCtxCopy(benchmark::State& state) {
@@ -201,48 +228,6 @@ BENCHMARK(BM_X509SignCtxCopy);
 // The ECDSA operations with as little around them as OpenSSL allows: the floor of the
 // signing path (a new context per key, as a CSR needs, or one reused; a new signing context
 // per leaf, or one reused, as LeafIssuer does).
-struct RawCsr {
-  std::string point;       // uncompressed EC point
-  std::string tbs_digest;  // SHA-256 of certificationRequestInfo
-  std::string sig;         // DER ECDSA-Sig-Value
-};
-RawCsr& Raw() {
-  static RawCsr* r = [] {
-    auto* r = new RawCsr();
-    X509_REQ* req = F().csr.get0();
-    X509_PUBKEY* spki = X509_REQ_get_X509_PUBKEY(req);
-    const unsigned char* pk = nullptr;
-    int pklen = 0;
-    X509_PUBKEY_get0_param(nullptr, &pk, &pklen, nullptr, spki);
-    r->point.assign(reinterpret_cast<const char*>(pk), pklen);
-    unsigned char* tbs = nullptr;
-    int tbs_len = i2d_re_X509_REQ_tbs(req, &tbs);
-    unsigned char md[32];
-    SHA256(tbs, tbs_len, md);
-    OPENSSL_free(tbs);
-    r->tbs_digest.assign(reinterpret_cast<char*>(md), 32);
-    const ASN1_BIT_STRING* sig = nullptr;
-    X509_REQ_get0_signature(req, &sig, nullptr);
-    r->sig.assign(reinterpret_cast<const char*>(ASN1_STRING_get0_data(sig)),
-                  ASN1_STRING_length(sig));
-    return r;
-  }();
-  return *r;
-}
-EVP_PKEY* P256Template() {
-  static EVP_PKEY* tmpl = [] {
-    EVP_PKEY_CTX* pctx = EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr);
-    OSSL_PARAM params[] = {
-        OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, const_cast<char*>("P-256"), 0),
-        OSSL_PARAM_construct_end()};
-    EVP_PKEY* t = nullptr;
-    EVP_PKEY_fromdata_init(pctx);
-    EVP_PKEY_fromdata(pctx, &t, EVP_PKEY_KEY_PARAMETERS, params);
-    EVP_PKEY_CTX_free(pctx);
-    return t;
-  }();
-  return tmpl;
-}
 void BM_VerifyEvpPkeyNewCtx(benchmark::State& state) {
   const RawCsr& r = Raw();
   int ok = 0;

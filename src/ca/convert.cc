@@ -5,7 +5,7 @@ namespace meshid::ca {
 void ToProto(const IssuedSvid& svid, v1::X509SVID* out) {
   out->set_spiffe_id(svid.id.ToString());
   out->add_cert_chain(svid.leaf.der);
-  for (const std::string& der : *svid.ca->chain_der) out->add_cert_chain(der);
+  for (const std::string& der : svid.ca->chain_der) out->add_cert_chain(der);
   out->set_not_after(absl::ToUnixSeconds(svid.leaf.not_after));
   out->set_serial(svid.leaf.serial_hex);
 }

@@ -46,8 +46,8 @@ absl::StatusOr<IssuingCaManager::Slot> IssuingCaManager::Load(
   MESHID_ASSIGN_OR_RETURN(pki::LeafIssuer leaf_issuer, pki::LeafIssuer::Create(signer));
   std::vector<pki::Certificate> chain{cert};
   chain.insert(chain.end(), upstream_.chain.begin(), upstream_.chain.end());
-  auto der = std::make_shared<std::vector<std::string>>();
-  for (const pki::Certificate& c : chain) der->push_back(c.ToDer());
+  std::vector<std::string> der;
+  for (const pki::Certificate& c : chain) der.push_back(c.ToDer());
   auto ca =
       std::make_shared<SigningCa>(SigningCa{std::move(signer), std::move(chain), record.serial,
                                             record.slot, std::move(der), std::move(leaf_issuer)});

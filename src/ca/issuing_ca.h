@@ -26,7 +26,7 @@ struct SigningCa {
   std::string serial;
   std::string slot;
   // chain_der is `chain` DER-encoded once, instead of for every SVID sent.
-  std::shared_ptr<const std::vector<std::string>> chain_der;
+  std::vector<std::string> chain_der;
   pki::LeafIssuer leaf_issuer;
 };
 

@@ -1,7 +1,6 @@
 #include <string>
 
 #include <openssl/evp.h>
-#include <openssl/pem.h>
 #include <openssl/x509.h>
 
 #include "absl/strings/string_view.h"
@@ -24,21 +23,10 @@ const SpiffeId& Id() {
   return *id;
 }
 
-// Ed25519 keys are not a KeyType meshid generates, but a CSR may carry one.
-PrivateKey Ed25519Key() {
-  EVP_PKEY* key = EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519");
-  unsigned char* der = nullptr;
-  int len = i2d_PrivateKey(key, &der);
-  EVP_PKEY_free(key);
-  std::string bytes(reinterpret_cast<char*>(der), static_cast<size_t>(len));
-  OPENSSL_free(der);
-  return *PrivateKey::Parse(bytes);
-}
-
 TEST(ParseCsrPublicKeyTest, AgreesWithTheGeneralParserForEveryKeyType) {
-  std::vector<PrivateKey> keys = {*PrivateKey::Generate(KeyType::kEcP256),
-                                  *PrivateKey::Generate(KeyType::kEcP384),
-                                  *PrivateKey::Generate(KeyType::kRsa2048), Ed25519Key()};
+  std::vector<PrivateKey> keys = {
+      *PrivateKey::Generate(KeyType::kEcP256), *PrivateKey::Generate(KeyType::kEcP384),
+      *PrivateKey::Generate(KeyType::kRsa2048), testing::MakeEd25519Key()};
   for (const PrivateKey& key : keys) {
     CertificateRequest csr = *CertificateRequest::Create(key, Id());
     for (const std::string& encoded : {csr.ToDer(), csr.ToPem()}) {

@@ -9,6 +9,7 @@
 #include <openssl/rand.h>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
@@ -114,14 +115,21 @@ absl::StatusOr<X509Ptr> NewCertificate(const PublicKey& subject_key, absl::Time 
   return cert;
 }
 
+// MakeExtension builds the extension `nid` written in OpenSSL's configuration syntax, for a
+// certificate `subject` (may be null when the value does not depend on it) signed by `issuer`.
+absl::StatusOr<internal::X509ExtensionPtr> MakeExtension(int nid, const char* value, X509* issuer,
+                                                         X509* subject) {
+  X509V3_CTX ctx;
+  X509V3_set_ctx(&ctx, issuer, subject, nullptr, nullptr, 0);
+  internal::X509ExtensionPtr ext(X509V3_EXT_nconf_nid(nullptr, &ctx, nid, value));
+  if (!ext) return OpenSslError(absl::StrCat("building ", OBJ_nid2sn(nid), "=", value));
+  return ext;
+}
+
 // AddExtension adds the extension `nid` written in OpenSSL's configuration syntax.
 absl::Status AddExtension(X509* cert, X509* issuer, int nid, const char* value) {
-  X509V3_CTX ctx;
-  X509V3_set_ctx(&ctx, issuer, cert, nullptr, nullptr, 0);
-  internal::X509ExtensionPtr ext(X509V3_EXT_nconf_nid(nullptr, &ctx, nid, value));
-  if (!ext || X509_add_ext(cert, ext.get(), -1) != 1) {
-    return OpenSslError(absl::StrCat("adding ", OBJ_nid2sn(nid), "=", value));
-  }
+  MESHID_ASSIGN_OR_RETURN(internal::X509ExtensionPtr ext, MakeExtension(nid, value, issuer, cert));
+  if (X509_add_ext(cert, ext.get(), -1) != 1) return OpenSslError("X509_add_ext");
   return absl::OkStatus();
 }
 
@@ -287,24 +295,9 @@ absl::StatusOr<AnyPtr> Sequence(absl::string_view der) {
   return any;
 }
 
+// ConstantExtension builds an extension every leaf of `issuer` carries unchanged.
 absl::StatusOr<X509ExtensionPtr> ConstantExtension(int nid, const char* value, X509* issuer) {
-  X509V3_CTX ctx;
-  X509Ptr subject(X509_new());
-  X509V3_set_ctx(&ctx, issuer, subject.get(), nullptr, nullptr, 0);
-  X509ExtensionPtr ext(X509V3_EXT_nconf_nid(nullptr, &ctx, nid, value));
-  if (!ext) return OpenSslError(absl::StrCat("building ", OBJ_nid2sn(nid), "=", value));
-  return ext;
-}
-
-std::string LowerHex(const unsigned char* data, size_t len) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(2 * len);
-  for (size_t i = 0; i < len; ++i) {
-    out.push_back(kDigits[data[i] >> 4]);
-    out.push_back(kDigits[data[i] & 0xf]);
-  }
-  return out;
+  return MakeExtension(nid, value, issuer, /*subject=*/nullptr);
 }
 
 // TimeOf returns `t` as a certificate carries it: whole seconds.
@@ -372,16 +365,12 @@ absl::StatusOr<PkeyCtxPtr> LeafIssuer::State::TakeSigner() const {
 // keys that sign without a digest, such as Ed25519, in one EVP_DigestSign).
 absl::StatusOr<std::string> LeafIssuer::State::Sign(absl::string_view tbs) const {
   const auto* data = reinterpret_cast<const unsigned char*>(tbs.data());
-  std::string sig;
-  size_t sig_len = 0;
+  std::string sig(static_cast<size_t>(EVP_PKEY_get_size(signer.key.get0())), '\0');
+  auto* out = reinterpret_cast<unsigned char*>(sig.data());
+  size_t sig_len = sig.size();
   if (digest == nullptr) {
     MESHID_ASSIGN_OR_RETURN(MdCtxPtr ctx, SigningContext());
-    if (EVP_DigestSign(ctx.get(), nullptr, &sig_len, data, tbs.size()) != 1) {
-      return OpenSslError("EVP_DigestSign");
-    }
-    sig.resize(sig_len);
-    if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(sig.data()), &sig_len, data,
-                       tbs.size()) != 1) {
+    if (EVP_DigestSign(ctx.get(), out, &sig_len, data, tbs.size()) != 1) {
       return OpenSslError("EVP_DigestSign");
     }
   } else {
@@ -391,18 +380,13 @@ absl::StatusOr<std::string> LeafIssuer::State::Sign(absl::string_view tbs) const
       return OpenSslError("EVP_Digest");
     }
     MESHID_ASSIGN_OR_RETURN(PkeyCtxPtr ctx, TakeSigner());
-    if (EVP_PKEY_sign(ctx.get(), nullptr, &sig_len, md, md_len) != 1) {
-      return OpenSslError("EVP_PKEY_sign");
-    }
-    sig.resize(sig_len);
-    if (EVP_PKEY_sign(ctx.get(), reinterpret_cast<unsigned char*>(sig.data()), &sig_len, md,
-                      md_len) != 1) {
+    if (EVP_PKEY_sign(ctx.get(), out, &sig_len, md, md_len) != 1) {
       return OpenSslError("EVP_PKEY_sign");
     }
     std::lock_guard<std::mutex> lock(mu);
     idle_signers.push_back(std::move(ctx));
   }
-  sig.resize(sig_len);  // the first call gives the largest size
+  sig.resize(sig_len);  // EVP_PKEY_get_size is the largest; a DER ECDSA signature varies
   return sig;
 }
 
@@ -502,7 +486,8 @@ absl::StatusOr<IssuedLeaf> LeafIssuer::Issue(const PublicKey& subject_key,
   const unsigned char* magnitude = serial_bytes.data();  // DER wants no leading zero bytes
   size_t magnitude_len = serial_bytes.size();
   while (magnitude_len > 1 && *magnitude == 0) ++magnitude, --magnitude_len;
-  leaf.serial_hex = LowerHex(magnitude, magnitude_len);
+  leaf.serial_hex = absl::BytesToHexString(
+      absl::string_view(reinterpret_cast<const char*>(magnitude), magnitude_len));
   IntegerPtr serial(ASN1_INTEGER_new());
   TimePtr not_before(ASN1_TIME_set(nullptr, absl::ToTimeT(leaf.not_before)));
   TimePtr not_after(ASN1_TIME_set(nullptr, absl::ToTimeT(leaf.not_after)));

@@ -6,8 +6,6 @@
 #include <thread>
 #include <vector>
 
-#include <openssl/evp.h>
-#include <openssl/pem.h>
 #include <openssl/x509.h>
 
 #include "absl/time/clock.h"
@@ -84,19 +82,6 @@ TEST(IssueTest, SerialsAreUniquePositiveAndStartWithTheIssuanceTime) {
   EXPECT_EQ(serials.size(), 20u);
 }
 
-// Ed25519Key makes a key meshid does not generate but may be given as an upstream CA's.
-PrivateKey Ed25519Key() {
-  EVP_PKEY* key = EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519");
-  BIO* bio = BIO_new(BIO_s_mem());
-  PEM_write_bio_PrivateKey(bio, key, nullptr, nullptr, 0, nullptr, nullptr);
-  char* data = nullptr;
-  long len = BIO_get_mem_data(bio, &data);
-  PrivateKey out = *PrivateKey::Parse(absl::string_view(data, static_cast<size_t>(len)));
-  BIO_free(bio);
-  EVP_PKEY_free(key);
-  return out;
-}
-
 // LeafIssuer writes the DER itself, around pre-encoded parts: OpenSSL must parse it, re-encode
 // the parsed TBSCertificate to the same bytes (so the encoding is DER as OpenSSL writes it),
 // and verify its signature, for every issuer key type and for keys that come from a CSR
@@ -104,8 +89,9 @@ PrivateKey Ed25519Key() {
 TEST(IssueTest, LeafIssuerWritesDerOpenSslReencodesIdentically) {
   SpiffeId id = *SpiffeId::Parse("spiffe://example.org/ns/default/sa/web");
   for (std::string issuer_type : {"ec-p256", "ec-p384", "rsa-2048", "ed25519"}) {
-    PrivateKey root_key =
-        issuer_type == "ed25519" ? Ed25519Key() : *PrivateKey::Generate(*ParseKeyType(issuer_type));
+    PrivateKey root_key = issuer_type == "ed25519"
+                              ? testing::MakeEd25519Key()
+                              : *PrivateKey::Generate(*ParseKeyType(issuer_type));
     Signer root{
         *IssueRootCa(root_key, {id.trust_domain(), "root", absl::Hours(24), {}}, kTestEpoch),
         root_key};

@@ -53,6 +53,10 @@ absl::StatusOr<std::string> BuildCsrPem(
 // MakeWeakRsaKey returns an RSA key of `bits` (e.g. 1024), which meshid never generates.
 pki::PrivateKey MakeWeakRsaKey(int bits);
 
+// MakeEd25519Key returns an Ed25519 key: not a type meshid generates, but one a CSR or an
+// upstream CA may carry.
+pki::PrivateKey MakeEd25519Key();
+
 // TestPki is an in-memory hierarchy root → intermediate for trust domain "example.org",
 // minted with meshid's own issuance at `now`.
 struct TestPki {
