@@ -22,6 +22,8 @@ packages=(
   openssl curl prometheus python3-jwt python3-cryptography
   # jq: the Istio-documentation corpus test reads `policy eval -o json` with it
   jq
+  # sqlite3: bench/ca_sign counts the issuance records the server wrote
+  sqlite3
 )
 
 missing=()

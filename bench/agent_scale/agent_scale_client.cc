@@ -6,7 +6,8 @@
 //  2. registers --entries entries spread over those uids (entries / streams per uid);
 //  3. waits until the agent holds an SVID for every entry, timing it and the agent's CPU;
 //  4. opens FetchX509SVID on every fd, measures the agent's memory and idle CPU;
-//  5. adds a root to the bundle and times until every stream has it.
+//  5. for each --new-root, a second apart: adds it to the bundle and times until every stream
+//     has it (one push each, with the agent's write time and this client's CPU).
 // Prints one JSON object. Needs root (setuid for the helpers).
 
 #include <algorithm>
@@ -160,10 +161,11 @@ void CreateEntries(const Options& o) {
 }
 
 // WarmHeap touches, then frees and keeps, enough of the calling thread's malloc arena for the
-// responses it reads during a push (27.5 MB for 1,000 streams, shared by the readers). The
-// client stands in for 1,000 long-running workloads whose heaps are warm; without this it
-// takes ~7,000 first-touch page faults per push, a fifth of its CPU on the agent's cores.
-// main keeps freed memory in the process (M_TRIM_THRESHOLD) for this to last.
+// responses it reads during a push (27.5 MB for 1,000 streams, shared by the readers; 128 MB
+// per reader is a wide margin, since gRPC holds each byte more than once, not a measured
+// minimum). The client stands in for 1,000 long-running workloads whose heaps are warm;
+// without this it takes ~7,000 first-touch page faults per push, a fifth of its CPU on the
+// agent's cores. main keeps freed memory in the process (M_TRIM_THRESHOLD) for this to last.
 void WarmHeap() {
   constexpr size_t kChunk = 64 << 10;
   constexpr size_t kBytes = 128 << 20;

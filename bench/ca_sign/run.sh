@@ -97,6 +97,10 @@ recorded=$(sqlite3 "$work/data/meshid.db" "SELECT count(*) FROM issuances WHERE 
 hz=$(getconf CLK_TCK)
 cpu=$(awk -v t=$((ticks_after - ticks_before)) -v c=$((core_after - core_before)) \
   -v s=$((steal_after - steal_before)) -v n="$recorded" -v hz="$hz" -v b="$bound" 'BEGIN {
+    if (n + 0 <= 0 || t <= 0 || c <= 0) {
+      printf "not measured (%s records counted, %d CPU ticks: is the sqlite3 tool installed?)", n, t
+      exit
+    }
     us = 1e6 * t / hz / n
     printf "busy %.0f%%, steal %.0f%% of core time; %.1f us of CPU per SVID, %.0f%% of the bound",
       100 * t / c, 100 * s / c, us, 100 * (1e6 / b) / us }')

@@ -11,18 +11,23 @@ cd "$(dirname "$0")/../.."
 SHAPES=${SHAPES:-8x16 4x64 2x256}
 RUNS=${RUNS:-3}
 results=$(mktemp /tmp/meshid-sweep.XXXXXX)
-trap 'rm -f "$results"' EXIT
+log=$(mktemp /tmp/meshid-sweep-log.XXXXXX)
+trap 'rm -f "$results" "$log"' EXIT
 
 for run in $(seq 1 "$RUNS"); do
   for shape in $SHAPES; do
     streams=${shape%x*}
     batch=${shape#*x}
     echo "run $run/$RUNS: $streams callers x $batch CSRs per call..." >&2
-    report=$(STREAMS=$streams BATCH=$batch bench/ca_sign/run.sh 2>/dev/null)
+    report=$(STREAMS=$streams BATCH=$batch bench/ca_sign/run.sh 2>"$log") || {
+      echo "run.sh failed for $shape; its output:" >&2
+      cat "$log" >&2
+      exit 1
+    }
     ratio=$(sed -n 's/.* SVIDs\/s = \([0-9]*\)% of the bound.*/\1/p' <<<"$report")
     rate=$(sed -n 's/.*: \([0-9]*\) SVIDs\/s = .*/\1/p' <<<"$report")
     cpu=$(sed -n 's/.*; \([0-9.]*\) us of CPU per SVID.*/\1/p' <<<"$report")
-    [ -n "$ratio" ] && [ -n "$cpu" ] || { echo "run.sh failed:" >&2; echo "$report" >&2; exit 1; }
+    [ -n "$ratio" ] && [ -n "$cpu" ] || { echo "no numbers in run.sh's report:" >&2; echo "$report" >&2; exit 1; }
     echo "$shape $ratio $rate $cpu" >>"$results"
   done
 done

@@ -307,9 +307,10 @@ absl::StatusOr<Manager::BundleChange> Manager::ApplyBundleLocked(const ca::v1::B
         current->bundle->x509_authorities() == now) {
       return change;
     }
-    for (const pki::Certificate& root : current->bundle->x509_authorities()) {
-      if (std::find(now.begin(), now.end(), root) == now.end()) change.removed_root = true;
-    }
+    const std::vector<pki::Certificate>& before = current->bundle->x509_authorities();
+    change.removed_root = std::any_of(before.begin(), before.end(), [&](const pki::Certificate& r) {
+      return std::find(now.begin(), now.end(), r) == now.end();
+    });
   }
   change.changed = true;
   // Workloads first: the file only lets a restarted agent authenticate the CA, which sends

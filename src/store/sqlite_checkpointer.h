@@ -29,7 +29,7 @@ class Checkpointer {
   // SQLite's automatic checkpoints on `db`. `db` must close before this object goes.
   void Attach(sqlite3* db);
 
-  // Completed counts the checkpoints done so far (for tests).
+  // Completed counts the checkpoints attempted so far, whatever their result (for tests).
   int64_t Completed() const;
 
   static constexpr int kPages = 1000;  // SQLite's own automatic threshold

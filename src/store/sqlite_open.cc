@@ -118,7 +118,8 @@ absl::StatusOr<std::unique_ptr<DataStore>> OpenSqlite(const std::string& path,
   MESHID_RETURN_IF_ERROR(internal::CheckIdentity(db.get(), op, path));
   MESHID_RETURN_IF_ERROR(internal::Configure(db.get(), op, options));
   MESHID_RETURN_IF_ERROR(internal::Migrate(db.get(), path, internal::SchemaMigrations()).status());
-  // The checkpoints' own connection, once the file is known to be a meshid database in WAL.
+  // The checkpoints' own connection, once the file is known to be a meshid database in WAL,
+  // with the same settings: `synchronous` decides the fsyncs of its checkpoints.
   MESHID_ASSIGN_OR_RETURN(DbPtr checkpoints, internal::Connect(path, op));
   MESHID_RETURN_IF_ERROR(internal::Configure(checkpoints.get(), op, options));
   return std::make_unique<internal::SqliteStore>(

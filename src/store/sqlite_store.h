@@ -19,10 +19,11 @@
 
 namespace meshid::store::internal {
 
-// SqliteStore keeps one connection and serializes every method on `mu_`: SQLite allows one
-// writer at a time anyway, and holding the lock across a whole method keeps each
-// sqlite3_errmsg() with the call that failed. Other processes may open the same file; their
-// writes wait for ours (busy_timeout) because every write transaction is BEGIN IMMEDIATE.
+// SqliteStore keeps one connection for every method, serialized on `mu_` (its Checkpointer
+// has a second, for WAL checkpoints only): SQLite allows one writer at a time anyway, and holding
+// the lock across a whole method keeps each sqlite3_errmsg() with the call that failed. Other
+// processes may open the same file; their writes wait for ours (busy_timeout) because every write
+// transaction is BEGIN IMMEDIATE.
 class SqliteStore final : public DataStore {
  public:
   // `checkpointer` takes over the WAL checkpoints of `db`.
